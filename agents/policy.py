@@ -1,0 +1,71 @@
+"""Acting: epsilon-greedy over a Q-network, with weights loaded from the learner's arrays.
+
+A random action skips the forward pass, as in the paper. Threads are the caller's business
+(`torch.set_num_threads(1)` at node start).
+"""
+from __future__ import annotations
+
+import random
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def _random_action(rng, n: int) -> tuple[float, int]:
+    """(uniform draw, random action) from a numpy Generator or a `random.Random`."""
+    if isinstance(rng, np.random.Generator):
+        return float(rng.random()), int(rng.integers(n))
+    if isinstance(rng, random.Random):
+        return rng.random(), rng.randrange(n)
+    raise TypeError(f"rng must be numpy.random.Generator or random.Random, got {type(rng).__name__}")
+
+
+def _as_tensor(array: np.ndarray) -> torch.Tensor:
+    """Zero-copy tensor view; read-only buffers (zmq frames) are fine because we only read."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*not writable.*", category=UserWarning)
+        return torch.from_numpy(np.ascontiguousarray(array))
+
+
+class Policy:
+    """Epsilon-greedy policy around a Q-network (eval mode, no gradients)."""
+
+    def __init__(self, model: nn.Module, n_actions: int | None = None):
+        self.model = model.eval().requires_grad_(False)
+        self.n_actions = int(n_actions if n_actions is not None else model.n_actions)
+        self.version = 0  # weights version last loaded (the learner's update count)
+        self.forward_passes = 0
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q-values of one observation, shape (n_actions,)."""
+        with torch.inference_mode():
+            q = self.model(_as_tensor(obs).unsqueeze(0))[0, : self.n_actions]
+        self.forward_passes += 1
+        return q.numpy()
+
+    def act(self, obs: np.ndarray, epsilon: float, rng) -> tuple[int, bool]:
+        """(action, greedy): random with probability epsilon (no forward pass), else argmax Q."""
+        draw, action = _random_action(rng, self.n_actions)
+        if draw < epsilon:
+            return action, False
+        return int(np.argmax(self.q_values(obs))), True
+
+    def load_arrays(self, arrays: Mapping[str, np.ndarray], version: int | None = None) -> None:
+        """Copy the learner's `weights_arrays()` into the model (names and shapes must match)."""
+        state = self.model.state_dict()
+        missing, extra = set(state) - set(arrays), set(arrays) - set(state)
+        if missing or extra:
+            raise ValueError(f"weights do not match the model: missing {sorted(missing)[:5]}, "
+                             f"unexpected {sorted(extra)[:5]}; were they made for another model or k?")
+        with torch.no_grad():
+            for name, target in state.items():
+                source = arrays[name]
+                if tuple(source.shape) != tuple(target.shape):
+                    raise ValueError(f"weights {name!r}: shape {tuple(source.shape)}, model expects "
+                                     f"{tuple(target.shape)}; were they made for another model or k?")
+                target.copy_(_as_tensor(source))
+        if version is not None:
+            self.version = int(version)

@@ -1,0 +1,40 @@
+"""Single-thread inference time of one observation through a model (for `stagger models`)."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from agents.models import build_model
+from agents.policy import Policy
+
+
+def measure_inference_time(k: float, n_actions: int = 6, repeats: int = 10, warmup: int = 2,
+                           obs_shape: tuple[int, ...] = (84, 84), model: str = "auto",
+                           threads: int | None = 1, seed: int = 0) -> float:
+    """Median seconds of a greedy forward pass on one random frame, after `warmup` passes.
+
+    Builds the real model (k=98, the 1B preset, needs 4 GB and ~10 s per pass; callers that
+    cannot afford that should skip it). `threads` is set for the measurement, then restored.
+    """
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            policy = Policy(build_model(obs_shape, n_actions, model=model, k=k))
+        rng = np.random.default_rng(seed)
+        obs = rng.integers(0, 256, size=obs_shape, dtype=np.uint8) if len(obs_shape) > 1 \
+            else rng.standard_normal(obs_shape).astype(np.float32)
+        times = []
+        for i in range(warmup + repeats):
+            start = time.perf_counter()
+            policy.q_values(obs)
+            if i >= warmup:
+                times.append(time.perf_counter() - start)
+        return statistics.median(times)
+    finally:
+        torch.set_num_threads(previous)

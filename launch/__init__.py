@@ -1,0 +1,1 @@
+"""How stagger starts: the `stagger` command line, the run supervisor, node processes."""

@@ -1,0 +1,178 @@
+"""The `stagger` command line (click). Commands live in their own modules; no I/O at import."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from launch.plan import plan
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("stagger")
+    except Exception:
+        return "0.1.0"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), prog_name="stagger")
+def main():
+    """stagger: realtime RL with staggered asynchronous inference (Riemer et al., ICLR 2025).
+
+    A realtime env node steps the world on its own clock; N inference nodes, staggered by a
+    clock node, give it a fresh action every k frames however slow one inference is; a
+    learner trains from the experience and sends weights back. Every node is a process
+    talking ZeroMQ.
+    """
+
+
+def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps):
+    opts = {}
+    if speed is not None:
+        opts["speed"] = speed
+    if max_frames is not None:
+        opts["max_frames"] = max_frames
+    for k, v in (("rom", rom), ("rom_dir", rom_dir), ("fps", fps)):
+        if v is not None:
+            opts[k] = v
+    if allow_unknown_rom:
+        opts["allow_unknown_rom"] = True
+    return opts
+
+
+@main.command()
+@click.option("--game", default="catcher", show_default=True,
+              help="catcher, tetris, pokemon-red|blue|yellow, atari/<game>, gym:<id or module:callable>.")
+@click.option("--speed", default=None, help="Game speed preset or value (catcher: slow, normal, fast or 1-8).")
+@click.option("--max-frames", type=int, default=None, help="Frame limit of one episode.")
+@click.option("--rom", type=click.Path(dir_okay=False), default=None, help="Your own ROM file (tetris, pokemon).")
+@click.option("--rom-dir", type=click.Path(file_okay=False), default=None,
+              help="Directory searched for your ROM by checksum (default: $STAGGER_ROM_DIR).")
+@click.option("--allow-unknown-rom", is_flag=True, help="Run a ROM whose checksum is not the known one.")
+@click.option("--fps", type=float, default=None, help="Frame rate of a gym: env (others have their own).")
+@click.option("--mode", type=click.Choice(["staggered", "sequential"]), default="staggered", show_default=True,
+              help="staggered: N inference nodes + learner; sequential: one agent infers then learns in turn.")
+@click.option("--inference-nodes", default="auto", show_default=True,
+              help="Number of inference nodes, or 'auto' for the plan's N.")
+@click.option("--inference-latency", type=float, default=0.1, show_default=True,
+              help="Simulated inference time in seconds (a real forward pass padded with a wait).")
+@click.option("--latency-jitter", type=float, default=0.0, show_default=True,
+              help="Uniform +- jitter on the simulated latency, seconds.")
+@click.option("--algorithm", type=click.Choice(["max_time", "exp_time"]), default="max_time", show_default=True,
+              help="Staggering algorithm (the paper's Algorithm 1 or 2).")
+@click.option("--action-every", type=int, default=1, show_default=True, help="Action cadence k in frames.")
+@click.option("--default-action", type=click.Choice(["noop", "repeat"]), default="noop", show_default=True,
+              help="What the env applies on a slot with no fresh action.")
+@click.option("--duration", type=float, default=60.0, show_default=True,
+              help="Seconds to run after every node has joined and warmed up.")
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the run writes its files (default runs/<time>).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the env, model and exploration.")
+@click.option("--model-k", type=float, default=0.0625, show_default=True,
+              help="IMPALA-CNN width factor k of the real network (0.0625 = the paper's 55K).")
+@click.option("--learn-every", type=int, default=4, show_default=True, help="Env frames per learner update.")
+@click.option("--no-learner", is_flag=True, help="Staggered mode without a learner (timing runs).")
+@click.option("--trace", is_flag=True, help="Record every message of every node to RUN_DIR/traces/.")
+@click.option("--quiet", is_flag=True, help="No live status line.")
+def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, mode, inference_nodes,
+        inference_latency, latency_jitter, algorithm, action_every, default_action, duration, run_dir,
+        seed, model_k, learn_every, no_learner, trace, quiet):
+    """Run every node of a run on this machine and print the summary."""
+    from launch.run import RunConfig, RunError, Supervisor
+    from launch.status import StatusLine
+
+    game_options = _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps)
+    try:
+        from games.registry import preflight
+        game_options, warnings = preflight(game, game_options)
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    if inference_nodes == "auto":
+        n = plan(inference_latency, fps or 59.7275, action_every)["inference_nodes_with_overhead"]
+    else:
+        try:
+            n = int(inference_nodes)
+        except ValueError:
+            raise click.BadParameter("an integer or 'auto'", param_hint="--inference-nodes")
+    run_dir = run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        cfg = RunConfig(game=game, game_options=game_options, mode=mode, inference_nodes=n,
+                        inference_latency=inference_latency, latency_jitter=latency_jitter,
+                        algorithm=algorithm, action_every=action_every, default_action=default_action,
+                        duration=duration, run_dir=run_dir, seed=seed, model_k=model_k,
+                        learn_every=learn_every, learner=not no_learner, trace=trace)
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    label = f" (simulated latency {inference_latency:.3f} s)" if inference_latency else ""
+    click.echo(f"stagger run: {game}, {mode}, {n if mode == 'staggered' else 1} inference process(es){label}, "
+               f"run dir {run_dir}")
+    try:
+        summary = Supervisor(cfg, StatusLine(enabled=not quiet)).run()
+    except RunError as exc:
+        raise click.ClickException(str(exc))
+    except KeyboardInterrupt:
+        click.echo("interrupted: nodes stopped", err=True)
+        sys.exit(130)
+    click.echo(json.dumps(summary, indent=1))
+
+
+@main.command("plan")
+@click.option("--inference-time", type=float, required=True, help="Inference time t_theta in seconds.")
+@click.option("--fps", type=float, default=59.7275, show_default=True, help="Env frame rate.")
+@click.option("--action-every", type=int, default=1, show_default=True, help="Action cadence k in frames.")
+@click.option("--learn-time", type=float, default=None, help="Time of one learning update in seconds.")
+@click.option("--overhead", type=float, default=0.0015, show_default=True,
+              help="Framework overhead per action in seconds (added in the second N).")
+def plan_cmd(inference_time, fps, action_every, learn_time, overhead):
+    """The paper's formulas: processes needed, action interval and delay."""
+    p = plan(inference_time, fps, action_every, learn_time, overhead)
+    for k, v in p.items():
+        click.echo(f"{k:34s} {v}")
+
+
+@main.command()
+@click.argument("trace", type=click.Path(exists=True, dir_okay=False))
+def replay(trace):
+    """Replay a recorded node trace (inference or env) into the node's core and compare."""
+    from nodes.replay import replay as do_replay
+    res = do_replay(trace)
+    diff = res.first_difference()
+    click.echo(f"{len(res.expected)} recorded outputs, {len(res.got)} replayed")
+    if diff is not None or not res.ok:
+        raise click.ClickException(f"replay differs at {diff}")
+    click.echo("replay matches the recording")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["env", "clock", "inference", "learner", "sequential"]))
+@click.option("--opts", "opts_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="JSON options file (as stagger run writes into RUN_DIR/nodes/).")
+@click.option("--connect", multiple=True, help="CHANNEL=ENDPOINT, e.g. obs=tcp://10.0.0.1:5555 (repeatable).")
+@click.option("--node-id", default=None, help="Node id (default: the kind).")
+@click.option("--run-dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where the node writes its files.")
+def node(kind, opts_file, connect, node_id, run_dir):
+    """Run one node in the foreground (to join a run from another machine)."""
+    from launch.node import run_node
+    opts = json.loads(Path(opts_file).read_text()) if opts_file else {}
+    conn = dict(opts.get("connect", {}))
+    for item in connect:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r}: expected CHANNEL=ENDPOINT", param_hint="--connect")
+        ch, ep = item.split("=", 1)
+        conn[ch] = ep
+    opts.update(connect=conn, node_id=node_id or opts.get("node_id", kind),
+                run_dir=opts.get("run_dir", run_dir))
+    Path(opts["run_dir"]).mkdir(parents=True, exist_ok=True)
+    sys.exit(run_node(kind, opts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Node processes: start with a log file each, stop in order (TERM, then KILL)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+STOP_TIMEOUT_S = 5.0
+
+
+@dataclass
+class NodeProcess:
+    node_id: str
+    kind: str
+    proc: subprocess.Popen
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+def start_node(kind: str, node_id: str, opts: dict, run_dir: Path) -> NodeProcess:
+    """Start ``python -m launch.node KIND OPTS`` with stdout/stderr to ``logs/<node>.log``."""
+    (run_dir / "nodes").mkdir(parents=True, exist_ok=True)
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    opts_path = run_dir / "nodes" / f"{node_id}.json"
+    opts_path.write_text(json.dumps({**opts, "node_id": node_id}, indent=1))
+    log_path = run_dir / "logs" / f"{node_id}.log"
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else root
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "launch.node", kind, str(opts_path)],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+    return NodeProcess(node_id, kind, proc, log_path)
+
+
+def stop_nodes(nodes: list[NodeProcess], timeout_s: float = STOP_TIMEOUT_S) -> dict[str, int]:
+    """SIGTERM every node, wait, SIGKILL what is left. Returns exit codes by node."""
+    for n in nodes:
+        if n.alive():
+            n.proc.terminate()
+    deadline = time.monotonic() + timeout_s
+    codes = {}
+    for n in nodes:
+        try:
+            codes[n.node_id] = n.proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            n.proc.kill()
+            codes[n.node_id] = n.proc.wait()
+    return codes

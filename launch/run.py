@@ -1,0 +1,197 @@
+"""`stagger run`: every node of a run on this machine, as its own process.
+
+Start order (each binder reports its endpoints on the stats channel before the next
+starts, so no port is guessed): env (it waits for the learner's connection before its first
+frame), learner (or the sequential agent), clock, inference nodes. The measured window starts once every inference node has joined and a warm-up has
+passed; ``--duration`` counts from there. The run directory gets ``config.json``, one log
+per node, ``metrics.jsonl``, the env's per-frame records and ``summary.json``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from launch.procs import NodeProcess, start_node, stop_nodes
+from launch.status import StatusLine
+from launch.summary import write_summary
+
+MODES = ("staggered", "sequential")
+
+
+class RunError(RuntimeError):
+    """A run could not start or a required node failed; the message says which and why."""
+
+
+@dataclass
+class RunConfig:
+    game: str = "catcher"
+    game_options: dict = field(default_factory=dict)
+    mode: str = "staggered"
+    inference_nodes: int = 1
+    inference_latency: float = 0.0
+    latency_jitter: float = 0.0
+    algorithm: str = "max_time"
+    action_every: int = 1
+    default_action: str = "noop"
+    duration: float = 60.0
+    warmup_s: float = 1.0
+    run_dir: str = ""
+    seed: int = 0
+    model: str = "auto"
+    model_k: float = 0.0625
+    learn_every: int = 4
+    learner: bool = True
+    margin_s: float = 0.0015
+    join_timeout_s: float = 0.0  # 0: 30 s + 1 s per node
+    trace: bool = False  # every node records what it sends and receives (RUN_DIR/traces/)
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode {self.mode!r}; allowed: {', '.join(MODES)}")
+        if self.mode == "staggered" and self.inference_nodes < 1:
+            raise ValueError("staggered mode needs at least 1 inference node")
+
+
+def probe_game(game: str, options: dict) -> dict:
+    """Frame rate, observation shape and action counts, from one instance of the game."""
+    from games.registry import make_game
+    env = make_game(game, **options)
+    try:
+        obs, _ = env.reset(seed=0)
+        u = env.unwrapped
+        return {"fps": float(getattr(u, "fps", 60.0)), "obs_shape": list(obs.shape),
+                "obs_dtype": str(obs.dtype), "n_actions": int(env.action_space.n),
+                "policy_actions": int(getattr(u, "policy_actions", env.action_space.n)),
+                "noop_action": int(getattr(u, "noop_action", 0))}
+    finally:
+        env.close()
+
+
+class Supervisor:
+    """Starts, watches and stops the nodes of one run; collects their stats."""
+
+    def __init__(self, cfg: RunConfig, status: StatusLine | None = None):
+        from nodes.runtime import Runtime
+        self.cfg = cfg
+        self.run_dir = Path(cfg.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.rt = Runtime("supervisor", "supervisor")
+        self.stats_ep = self.rt.bind("stats")
+        self.nodes: list[NodeProcess] = []
+        self.latest: dict[str, dict] = {}  # node -> latest Stats data by kind
+        self.finals: dict[str, dict] = {}
+        self.metrics = open(self.run_dir / "metrics.jsonl", "a")
+        self.status = status or StatusLine(enabled=False)
+        self.game: dict = {}
+        self.endpoints: dict[str, str] = {"stats": self.stats_ep}
+
+    # -- stats ----------------------------------------------------------------------------
+    def pump(self, timeout_s: float) -> None:
+        if not self.rt.poll(timeout_s):
+            return
+        for msg, _ in self.rt.drain("stats"):
+            rec = {"t": time.monotonic(), "node": msg.node, "kind": msg.kind, **msg.data}
+            self.metrics.write(json.dumps(rec, default=str) + "\n")
+            if msg.kind == "endpoints":
+                self.endpoints.update(msg.data["endpoints"])
+            if msg.kind.endswith("final"):
+                self.finals[msg.node] = msg.data
+            self.latest.setdefault(msg.node, {})[msg.kind] = msg.data
+
+    def _check_alive(self) -> None:
+        for n in self.nodes:
+            if not n.alive():
+                tail = n.log_path.read_text(errors="replace").strip().splitlines()[-15:]
+                raise RunError(f"node {n.node_id} exited with code {n.proc.returncode}; "
+                               f"last lines of {n.log_path}:\n" + "\n".join(tail))
+
+    def wait_for(self, what: str, pred, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not pred():
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise RunError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+            self.pump(0.05)
+
+    def start(self, kind: str, node_id: str, opts: dict, binds: tuple[str, ...] = ()) -> None:
+        base = {**self.base_opts(), **opts, "connect": dict(self.endpoints)}
+        self.nodes.append(start_node(kind, node_id, base, self.run_dir))
+        if binds:
+            self.wait_for(f"{node_id} to bind {', '.join(binds)}",
+                          lambda: all(b in self.endpoints for b in binds), 60.0)
+
+    def base_opts(self) -> dict:
+        c = self.cfg
+        return {"run_dir": str(self.run_dir), "seed": c.seed, "game": c.game,
+                "game_options": c.game_options, "action_every": c.action_every,
+                "inference_latency": c.inference_latency, "latency_jitter": c.latency_jitter,
+                "model": c.model, "model_k": c.model_k, "learn_every": c.learn_every, "trace": c.trace,
+                **self.game}
+
+    # -- the run --------------------------------------------------------------------------
+    def run(self) -> dict:
+        c = self.cfg
+        self.game = probe_game(c.game, c.game_options)
+        config = {**asdict(c), **self.game, "stats_endpoint": self.stats_ep}
+        try:
+            learner = c.mode == "sequential" or c.learner
+            self.start("env", "env", {"default_action": c.default_action, "expect_learner": learner},
+                       ("obs", "actions", "experience"))
+            if c.mode == "sequential":
+                self.start("sequential", "agent", {})
+            elif c.learner:
+                self.start("learner", "learner", {}, ("weights",))
+            n = 0
+            if c.mode == "staggered":
+                n = c.inference_nodes
+                self.start("clock", "clock", {"fps": self.game["fps"], "algorithm": c.algorithm,
+                                              "margin_s": c.margin_s}, ("ticks", "control"))
+                for i in range(n):
+                    self.start("inference", f"inf{i:02d}", {"node_seed": c.seed * 1000 + i})
+                timeout = c.join_timeout_s or 30.0 + 1.0 * n
+                self.wait_for(f"{n} inference nodes to join", lambda: self._joined() >= n, timeout)
+            config["endpoints"] = dict(self.endpoints)
+            (self.run_dir / "config.json").write_text(json.dumps(config, indent=1, default=str))
+            self.wait_for("the env's first frames", lambda: self._env_frame() > 0, 30.0)
+            from_frame = self._env_frame() + int(round(c.warmup_s * self.game["fps"]))
+            end = time.monotonic() + c.warmup_s + c.duration
+            while time.monotonic() < end:
+                self._check_alive()
+                self.pump(0.1)
+                self.status.update(self._status_text(end))
+            self.status.close()
+        finally:
+            self.stop()
+        return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n)
+
+    def _joined(self) -> int:
+        return len(self.latest.get("clock", {}).get("clock", {}).get("members", []))
+
+    def _env_frame(self) -> int:
+        return int(self.latest.get("env", {}).get("env", {}).get("frame", 0) or 0)
+
+    def _status_text(self, end: float) -> str:
+        e = self.latest.get("env", {}).get("env", {})
+        learner = self.latest.get("learner", self.latest.get("agent", {})).get("learner", {})
+        sim = f" simulated latency {self.cfg.inference_latency * 1e3:.1f} ms" if self.cfg.inference_latency else ""
+        cov = e.get("coverage_recent")
+        return (f"{self.cfg.mode}{sim} | left {max(0.0, end - time.monotonic()):5.1f} s | frame {e.get('frame', 0)}"
+                f" | coverage {cov if cov is None else f'{cov:.3f}'} | delay p50 {e.get('delay_recent')}"
+                f" | updates {learner.get('updates', 0)} | episodes {e.get('episodes', 0)}"
+                f" | last return {e.get('last_return')}")
+
+    def stop(self) -> None:
+        """The env first (the measured window ends with it), then inference and clock, then the
+        learner, which takes the last experience before it goes."""
+        order = [("env",), ("inference", "clock"), ("learner", "sequential")]
+        for kinds in order:
+            group = [n for n in self.nodes if n.kind in kinds]
+            stop_nodes(group)
+            self.pump(0.2)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and len(self.finals) < len(self.nodes):
+            self.pump(0.05)
+        self.metrics.close()
+        self.rt.close()

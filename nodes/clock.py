@@ -1,0 +1,206 @@
+"""The clock node: the scheduling authority.
+
+It follows the env's frames (its ticks), tracks which inference nodes are alive, estimates
+the inference time with the chosen algorithm and publishes a :class:`PhaseMap` whenever
+membership or the needed ticks change (and every ``RESEND_S`` for late joiners).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nodes.core import Out
+from nodes.membership import Membership
+from nodes.stagger import Estimator, Schedule, make_schedule, ticks_needed
+from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stats, Tick, Welcome
+
+RESEND_S = 0.5  # PhaseMap re-broadcast period
+EXP_REPHASE_MIN_S = 2.0  # exp_time: do not re-phase more often than this on estimate changes
+
+
+@dataclass
+class ClockConfig:
+    fps: float
+    action_every: int = 1
+    algorithm: str = "max_time"
+    margin_s: float = 0.0015  # transport + wake-up allowance added to reported inference time
+    initial_s: float = 0.0  # initial inference-time estimate (the paper's --t_theta_max)
+    warmup: int = 2
+    window: int | None = None
+    lead: int = 2  # ticks between publishing a schedule and its first start
+    timeout_s: float = 1.0
+
+
+def schedule_to_msg(s: Schedule, algorithm: str, estimate: float) -> PhaseMap:
+    return PhaseMap(epoch=s.epoch, anchor=s.anchor, spacing=s.spacing, order=list(s.order),
+                    period=s.period, algorithm=algorithm, t_estimate_s=estimate, needed=s.needed)
+
+
+def msg_to_schedule(m: PhaseMap) -> Schedule:
+    return Schedule(m.epoch, m.anchor, m.spacing, tuple(m.order), m.needed)
+
+
+class ClockCore:
+    """Pure scheduling state machine: messages and time in, messages out."""
+
+    def __init__(self, cfg: ClockConfig, node_id: str = "clock"):
+        self.cfg = cfg
+        self.node_id = node_id
+        self.frame_s = 1.0 / cfg.fps
+        self.est = Estimator(cfg.algorithm, cfg.initial_s, cfg.warmup, cfg.window)
+        self.members = Membership(cfg.timeout_s)
+        self.tick = -1
+        self.schedule = Schedule(0, 0, float(cfg.action_every), (), self.needed())
+        self.reported: dict[str, int] = {}  # node -> last tick it reported finishing
+        self.last_rephase_t = 0.0
+        self.last_resend_t = 0.0
+        self.rephases = 0
+        self.events: list[dict] = []  # joins and drops, for the summary
+
+    def needed(self) -> int:
+        return ticks_needed(self.est.estimate(), self.frame_s, self.cfg.margin_s)
+
+    # -- inputs ---------------------------------------------------------------------------
+    def on_frame(self, frame: int, now: float) -> list[Out]:
+        self.tick = max(self.tick, frame)
+        return [Out("ticks", Tick(frame=frame, epoch=self.schedule.epoch))]
+
+    def handle(self, msg, now: float, identity: bytes = b"") -> list[Out]:
+        if isinstance(msg, Hello):
+            return self._hello(msg, now, identity)
+        if isinstance(msg, Heartbeat):
+            return self._heartbeat(msg, now, identity)
+        if isinstance(msg, Bye):
+            if self.members.bye(msg.node) is not None:
+                self.events.append({"event": "bye", "node": msg.node, "tick": self.tick, "t": now})
+                return self._rephase(now)
+        return []
+
+    def on_timer(self, now: float) -> list[Out]:
+        out: list[Out] = []
+        gone = self.members.expire(now)
+        for m in gone:
+            self.events.append({"event": "drop", "node": m.node, "host": m.host, "tick": self.tick,
+                                "last_tick": self.reported.get(m.node, -1), "t": now})
+        if gone:
+            out += self._rephase(now)
+        if now - self.last_resend_t >= RESEND_S:
+            self.last_resend_t = now
+            out.append(Out("ticks", self._phase_msg()))
+        return out
+
+    # -- internals ------------------------------------------------------------------------
+    def _hello(self, msg: Hello, now: float, identity: bytes) -> list[Out]:
+        if msg.kind not in ("inference",):
+            return [Out("control", Welcome(to=msg.node, accepted=True, reason="observer",
+                                           info=self._info()), identity)]
+        hint = float(msg.info.get("latency_s", 0.0) or 0.0)
+        if hint > self.est.initial_s:
+            self.est.initial_s = hint
+        self.members.hello(msg.node, msg.kind, now, host=msg.host, identity=identity,
+                           info=msg.info, free_at=self.tick + 1)
+        self.reported.pop(msg.node, None)
+        self.events.append({"event": "join", "node": msg.node, "host": msg.host, "tick": self.tick,
+                            "t": now})
+        out = [Out("control", Welcome(to=msg.node, accepted=True, reason="", info=self._info()),
+                   identity)]
+        return out + self._rephase(now)
+
+    def _heartbeat(self, msg: Heartbeat, now: float, identity: bytes) -> list[Out]:
+        m = self.members.seen(msg.node, now)
+        if m is None:  # dropped earlier or the clock restarted: ask it to say hello again
+            return [Out("control", Welcome(to=msg.node, accepted=False, reason="rejoin",
+                                           info=self._info()), identity)]
+        if msg.count and self.reported.get(msg.node) != msg.last_tick and msg.last_tick >= 0:
+            self.reported[msg.node] = msg.last_tick
+            m.last_tick = msg.last_tick
+            self.est.observe(msg.node, msg.inference_s)
+            needed = self.needed()
+            if needed > self.schedule.needed or (
+                    needed != self.schedule.needed and self.cfg.algorithm == "exp_time"
+                    and now - self.last_rephase_t >= EXP_REPHASE_MIN_S):
+                return self._rephase(now)
+        return []
+
+    def _free_at(self, node: str, needed: int) -> int:
+        """First tick ``node`` can start: now if it reported its last start, else after it."""
+        s = self.schedule
+        start = None
+        if node in s.order and self.tick >= s.anchor:
+            # most recent tick <= now on which it was scheduled
+            nxt = s.next_start(node, max(self.tick - int(s.period) - 1, s.anchor))
+            while nxt is not None and nxt <= self.tick:
+                start, nxt = nxt, s.next_start(node, nxt + 1)
+        if start is None or self.reported.get(node, -1) >= start:
+            return self.tick + 1
+        return start + needed
+
+    def _rephase(self, now: float) -> list[Out]:
+        needed = self.needed()
+        inference = self.members.of_kind("inference")
+        free = {m.node: self._free_at(m.node, needed) for m in inference}
+        self.schedule = make_schedule(self.schedule.epoch + 1, free, self.tick, needed,
+                                      self.cfg.action_every, self.cfg.lead)
+        self.last_rephase_t = now
+        self.last_resend_t = now
+        self.rephases += 1
+        return [Out("ticks", self._phase_msg())]
+
+    def _phase_msg(self) -> PhaseMap:
+        return schedule_to_msg(self.schedule, self.cfg.algorithm, self.est.estimate())
+
+    def _info(self) -> dict:
+        return {"fps": self.cfg.fps, "action_every": self.cfg.action_every,
+                "algorithm": self.cfg.algorithm}
+
+    def stats(self) -> Stats:
+        return Stats(kind="clock", data={
+            "tick": self.tick, "members": sorted(self.members.members),
+            "epoch": self.schedule.epoch, "anchor": self.schedule.anchor,
+            "needed": self.schedule.needed, "spacing": self.schedule.spacing,
+            "estimate_s": self.est.estimate(), "rephases": self.rephases,
+            "joins": dict(self.members.joins), "drops": dict(self.members.drops),
+        })
+
+
+TIMER_S = 0.05
+
+
+def run(opts: dict) -> int:
+    """The clock node's I/O loop."""
+    from nodes.runtime import Runtime, log
+
+    rt = Runtime.for_node(opts, "clock")
+    core = ClockCore(ClockConfig(
+        fps=float(opts["fps"]), action_every=int(opts.get("action_every", 1)),
+        algorithm=opts.get("algorithm", "max_time"), margin_s=float(opts.get("margin_s", 0.0015)),
+        initial_s=float(opts.get("initial_estimate_s", 0.0)),
+        window=opts.get("max_window")), opts["node_id"])
+    clock = rt.clock
+    try:
+        rt.bind("ticks", opts.get("ports", {}).get("ticks", 0))
+        rt.bind("control", opts.get("ports", {}).get("control", 0))
+        for ch in ("obs", "stats"):
+            if opts.get("connect", {}).get(ch):
+                rt.connect(ch, opts["connect"][ch])
+        rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints})))
+        next_timer = clock.now()
+        next_stats = clock.now()
+        while not rt.should_stop():
+            rt.poll(max(0.0, next_timer - clock.now()))
+            now = clock.now()
+            for msg, _ in rt.drain("obs") if "obs" in rt.sockets else ():
+                rt.send_all(core.on_frame(msg.frame, now))
+            for msg, identity in rt.drain("control"):
+                rt.send_all(core.handle(msg, now, identity))
+            if now >= next_timer:
+                next_timer = now + TIMER_S
+                rt.send_all(core.on_timer(now))
+            if now >= next_stats:
+                next_stats = now + 0.25
+                rt.send(Out("stats", core.stats()))
+    finally:
+        data = {**core.stats().data, "events": core.events, **rt.counters()}
+        rt.send(Out("stats", Stats(kind="clock_final", data=data)))
+        rt.close()
+        log.info("clock stopped at tick %d", core.tick)
+    return 0

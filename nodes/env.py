@@ -1,0 +1,209 @@
+"""The env node: steps the world on its own realtime clock and never waits for anyone.
+
+At each frame deadline it applies, on a due slot, the newest fresh action computed from a
+newer observation than the last one applied (else the default action), publishes the
+observation of that frame, steps the world one frame, and pushes the frame's experience.
+Everything it does is recorded per frame (:mod:`nodes.records`) for the summary and plots.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nodes.core import Out
+from nodes.records import FrameRecorder
+from protocol.messages import Action, Experience, Observation, Stats
+
+DEFAULT_ACTIONS = ("noop", "repeat")
+PUB_RING = 4096  # frames whose publish time is remembered (for overhead)
+
+
+@dataclass
+class EnvConfig:
+    fps: float
+    action_every: int = 1
+    default_action: str = "noop"
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.default_action not in DEFAULT_ACTIONS:
+            raise ValueError(f"default action {self.default_action!r}; allowed: {', '.join(DEFAULT_ACTIONS)}")
+        if self.action_every < 1:
+            raise ValueError(f"action cadence must be >= 1 frame, got {self.action_every}")
+
+
+class EnvCore:
+    """Pure frame logic around a Gymnasium env: actions and deadlines in, messages out."""
+
+    def __init__(self, env, cfg: EnvConfig):
+        self.env = env
+        self.cfg = cfg
+        u = env.unwrapped
+        self.noop = int(getattr(u, "noop_action", 0))
+        self.n_actions = int(env.action_space.n)
+        self.frame = 0
+        self.episode = 0
+        self.obs, _ = env.reset(seed=cfg.seed)
+        self.obs = np.ascontiguousarray(self.obs)
+        self.ep_return = 0.0
+        self.returns: list[float] = []
+        self.candidate: tuple[Action, float] | None = None  # newest fresh action and its arrival
+        self.last_obs_applied = -1
+        self.current = self.noop  # action held through the current slot
+        self.pub_time = np.full(PUB_RING, np.nan)
+        self.rec = FrameRecorder()
+        self.counts = {"stale": 0, "superseded": 0, "bad_action": 0}
+
+    # -- inputs ---------------------------------------------------------------------------
+    def on_action(self, msg: Action, now: float) -> None:
+        """Keep the newest fresh action; count what is stale, superseded or invalid."""
+        if not (0 <= msg.action < self.n_actions) or msg.frame >= self.frame:
+            self.counts["bad_action"] += 1
+            return
+        if msg.frame <= self.last_obs_applied:
+            self.counts["stale"] += 1
+            return
+        if self.candidate is not None:
+            self.counts["superseded"] += 1
+            if self.candidate[0].frame >= msg.frame:
+                return
+        self.candidate = (msg, now)
+
+    def step(self, now: float, deadline: float) -> list[Out]:
+        """Run the frame due at ``deadline`` (``now`` is when it actually starts)."""
+        return self.begin(now, deadline) + self.finish()
+
+    def begin(self, now: float, deadline: float) -> list[Out]:
+        """Choose the frame's action and publish its observation (sent before the world steps)."""
+        f = self.frame
+        act_msg, arrival = None, float("nan")
+        if f % self.cfg.action_every == 0:
+            if self.candidate is not None:
+                act_msg, arrival = self.candidate
+                self.candidate = None
+                self.current = act_msg.action
+                self.last_obs_applied = act_msg.frame
+            elif self.cfg.default_action == "noop":
+                self.current = self.noop
+        self._pending = (now, deadline, act_msg, arrival)
+        self.pub_time[f % PUB_RING] = now
+        return [Out("obs", Observation(frame=f, episode=self.episode, arrays=(self.obs,)))]
+
+    def finish(self) -> list[Out]:
+        """Step the world one frame with the chosen action; the frame's experience."""
+        now, deadline, act_msg, arrival = self._pending
+        f, obs, action = self.frame, self.obs, self.current
+        fresh = act_msg is not None
+        nobs, reward, terminated, truncated, _ = self.env.step(action)
+        reward = float(reward)
+        self.ep_return += reward
+        out = [Out("experience", Experience(
+            frame=f, episode=self.episode, action=int(action), fresh=fresh,
+            action_frame=act_msg.frame if fresh else -1, reward=reward,
+            terminated=bool(terminated), truncated=bool(truncated), arrays=(obs,)))]
+        overhead = float("nan")
+        if fresh and f - act_msg.frame < PUB_RING:
+            overhead = arrival - self.pub_time[act_msg.frame % PUB_RING] - act_msg.inference_s
+        self.rec.add(frame=f, deadline=deadline, start=now, action=action, fresh=fresh,
+                     action_frame=act_msg.frame if fresh else -1, arrival=arrival,
+                     source=act_msg.node if fresh else "", inference_s=act_msg.inference_s if fresh else np.nan,
+                     overhead=overhead, reward=reward, episode=self.episode)
+        if terminated or truncated:
+            self.returns.append(self.ep_return)
+            self.ep_return = 0.0
+            self.episode += 1
+            nobs, _ = self.env.reset()
+        self.obs = np.array(nobs, order="C")  # our own copy: it travels zero-copy
+        self.frame += 1
+        return out
+
+    def stats(self) -> Stats:
+        recent = self.rec.recent(120)
+        return Stats(kind="env", data={
+            "frame": self.frame, "episodes": len(self.returns),
+            "last_return": self.returns[-1] if self.returns else None,
+            "coverage_recent": recent["coverage"], "delay_recent": recent["delay_p50"],
+            "lateness_recent_ms": recent["lateness_p99_ms"], **self.counts})
+
+
+SPIN_S = 0.001  # sleep in poll until this close to a deadline, then spin (DESIGN pitfalls)
+STATS_EVERY_S = 0.5
+
+
+def make_core(opts: dict):
+    """(EnvCore, env) from a node's options; run and replay share it."""
+    from games.registry import make_game
+    env = make_game(opts["game"], **opts.get("game_options", {}))
+    fps = float(opts.get("fps") or env.unwrapped.fps)
+    return EnvCore(env, EnvConfig(fps, opts.get("action_every", 1), opts.get("default_action", "noop"),
+                                  opts.get("seed", 0))), env
+
+
+def run(opts: dict) -> int:
+    """The env node's I/O loop (realtime)."""
+    import gc
+    import json
+    from pathlib import Path
+
+    import zmq
+
+    from nodes.runtime import Runtime, log
+
+    rt = Runtime.for_node(opts, "env")
+    core, env = make_core(opts)
+    fps = core.cfg.fps
+    run_dir = Path(opts["run_dir"])
+    try:
+        for ch in ("obs", "actions", "experience"):
+            rt.bind(ch, opts.get("ports", {}).get(ch, 0))
+        if opts.get("connect", {}).get("stats"):
+            rt.connect("stats", opts["connect"]["stats"])
+        rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints, "fps": fps})))
+        if opts.get("expect_learner"):  # before the world starts: wait for the learner to connect
+            while not rt.should_stop() and not rt.sockets["experience"].poll(100, zmq.POLLOUT):
+                pass
+        gc.collect()
+        gc.freeze()
+        gc.disable()  # collected between frames below, where it cannot delay a deadline
+        frame_s = 1.0 / fps
+        max_frames = opts.get("max_frames") or 0
+        t0 = rt.clock.now() + 0.05
+        next_stats = t0
+        f = 0
+        while not rt.should_stop() and not (max_frames and f >= max_frames):
+            deadline = t0 + f * frame_s
+            _wait(rt, core, deadline)
+            now = rt.clock.now()
+            rt.send_all(core.begin(now, deadline))
+            rt.send_all(core.finish())
+            f += 1
+            if now >= next_stats:
+                next_stats += STATS_EVERY_S
+                rt.send(Out("stats", core.stats()))
+            if deadline + frame_s - rt.clock.now() > 0.004:
+                gc.collect(0)
+    finally:
+        gc.enable()
+        core.rec.save(run_dir / f"{rt.node_id}_frames.npz")
+        info = {"fps": fps, "frames": core.frame, "returns": core.returns, "episodes": len(core.returns),
+                **core.counts, **rt.counters()}
+        (run_dir / f"{rt.node_id}.json").write_text(json.dumps(info, default=str))
+        rt.send(Out("stats", Stats(kind="final", data={"frames": core.frame})))
+        env.close()
+        rt.close()
+        log.info("env stopped after %d frames", core.frame)
+    return 0
+
+
+def _wait(rt, core: EnvCore, deadline: float) -> None:
+    """Until ``deadline``: sleep in poll, spin the last millisecond, take actions as they come."""
+    clock = rt.clock
+    while True:
+        for msg, _ in rt.drain("actions"):
+            core.on_action(msg, clock.now())
+        remaining = deadline - clock.now()
+        if remaining <= 0:
+            return
+        if remaining > SPIN_S:
+            rt.poll(remaining - SPIN_S)

@@ -1,0 +1,206 @@
+"""The inference node: on its phase ticks, runs the policy on the newest observation.
+
+Simulated model size: each inference is a real forward pass padded with a wait to
+``latency_s`` (+- uniform ``jitter_s``) in total, measured from the moment the observation
+was received. The wait is spent in poll, handling weights and control messages. Everything
+it reports says "simulated" when a latency is set.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nodes.clock import msg_to_schedule
+from nodes.core import Out
+from nodes.stagger import Schedule
+from protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Welcome
+
+HEARTBEAT_EVERY_S = 0.2
+CONTROL_CHANNELS = ("ticks", "control", "weights")  # what is handled during the latency wait
+
+
+@dataclass
+class InferenceConfig:
+    latency_s: float = 0.0  # simulated total inference time (0 = the real forward pass only)
+    jitter_s: float = 0.0  # uniform +- on the simulated latency
+    seed: int = 0
+
+
+@dataclass
+class InferenceCore:
+    """Schedule-following logic: which observation to start on, what to report."""
+
+    node_id: str
+    cfg: InferenceConfig
+    schedule: Schedule | None = None
+    pending: list = field(default_factory=list)  # schedules not yet in effect (by anchor)
+    welcomed: bool = False
+    count: int = 0
+    last_tick: int = -1
+    last_inference_s: float = 0.0
+    missed: int = 0  # own start ticks passed while busy or not yet seen
+    times: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.rng = np.random.default_rng(self.cfg.seed)
+
+    def hello(self, host: str, pid: int) -> Hello:
+        return Hello(kind="inference", host=host, pid=pid,
+                     info={"latency_s": self.cfg.latency_s + self.cfg.jitter_s,
+                           "simulated": self.cfg.latency_s > 0})
+
+    def on_welcome(self, msg: Welcome) -> bool:
+        """True if the node must say hello (again)."""
+        if msg.to != self.node_id:
+            return False
+        self.welcomed = msg.accepted
+        return not msg.accepted
+
+    def on_phase_map(self, msg: PhaseMap) -> None:
+        s = msg_to_schedule(msg)
+        latest = self.pending[-1] if self.pending else self.schedule
+        if latest is None or s.epoch > latest.epoch:
+            self.pending.append(s)
+
+    def _schedule_at(self, tick: int) -> Schedule | None:
+        while self.pending and self.pending[0].anchor <= tick:
+            self.schedule = self.pending.pop(0)
+        return self.schedule
+
+    def pick(self, frames: list[int]) -> int | None:
+        """Given the frames just received (oldest first), the index of the one to start on:
+        the newest, if it is one of this node's start ticks. Own ticks that are older than the
+        newest were missed (the node was busy) and are counted."""
+        if not frames:
+            return None
+        chosen = None
+        for i, f in enumerate(frames):
+            s = self._schedule_at(f)
+            if s is not None and s.starts_at(self.node_id, f):
+                if i == len(frames) - 1:
+                    chosen = i
+                else:
+                    self.missed += 1
+        return chosen
+
+    def target_time(self, start: float) -> float:
+        """When to send: the observation's arrival plus the simulated latency (+- jitter)."""
+        lat = self.cfg.latency_s
+        if self.cfg.jitter_s > 0:
+            lat += self.rng.uniform(-self.cfg.jitter_s, self.cfg.jitter_s)
+        return start + max(lat, 0.0)
+
+    def finished(self, frame: int, action: int, greedy: bool, start: float, now: float,
+                 weights_version: int) -> list[Out]:
+        took = now - start
+        self.count += 1
+        self.last_tick = frame
+        self.last_inference_s = took
+        self.times.append(took)
+        act = Action(frame=frame, action=int(action), inference_s=took,
+                     weights_version=weights_version, greedy=bool(greedy))
+        return [Out("actions", act), Out("control", self.heartbeat())]
+
+    def heartbeat(self) -> Heartbeat:
+        t = self.times[-200:]
+        return Heartbeat(busy=False, last_tick=self.last_tick, inference_s=self.last_inference_s,
+                         inference_mean_s=float(np.mean(t)) if t else 0.0,
+                         inference_max_s=float(np.max(t)) if t else 0.0, count=self.count)
+
+    def stats(self) -> Stats:
+        t = np.asarray(self.times[-200:])
+        return Stats(kind="inference", data={
+            "count": self.count, "missed": self.missed, "simulated": self.cfg.latency_s > 0,
+            "latency_s": self.cfg.latency_s, "inference_p50_s": float(np.median(t)) if t.size else None,
+            "epoch": self.schedule.epoch if self.schedule else -1})
+
+
+def model_factory(opts: dict):
+    """A zero-argument constructor of the run's Q-network (from the env's shapes)."""
+    from agents.models import build_model
+    shape, n = tuple(opts["obs_shape"]), int(opts["policy_actions"])
+    return lambda: build_model(shape, n, model=opts.get("model", "auto"), k=float(opts.get("model_k", 0.0625)))
+
+
+def make_agent(opts: dict):
+    """(core, policy, epsilon schedule) of an inference node; run and replay share it."""
+    import torch
+
+    from agents.policy import Policy
+    from agents.schedule import EpsilonSchedule
+
+    core = InferenceCore(opts["node_id"], InferenceConfig(
+        opts.get("inference_latency", 0.0), opts.get("latency_jitter", 0.0), opts.get("node_seed", 0)))
+    with torch.random.fork_rng(devices=[]):  # the same initial weights as the learner's
+        torch.manual_seed(int(opts.get("seed", 0)))
+        policy = Policy(model_factory(opts)(), int(opts["policy_actions"]))
+    eps = EpsilonSchedule(steps=int(opts.get("epsilon_steps", 100_000)),
+                          end=float(opts.get("epsilon_end", 0.05)))
+    return core, policy, eps
+
+
+def run(opts: dict) -> int:
+    """The inference node's I/O loop."""
+    import os
+
+    import torch
+
+    from nodes.runtime import Runtime, log
+
+    torch.set_num_threads(1)
+    rt = Runtime.for_node(opts, "inference")
+    core, policy, eps = make_agent(opts)
+    clock = rt.clock
+    conn = opts["connect"]
+    try:
+        for ch in ("obs", "actions", "ticks", "control", "weights", "stats"):
+            if conn.get(ch):
+                rt.connect(ch, conn[ch])
+        rt.send(Out("control", core.hello(rt.hostname, os.getpid())))
+        next_hb = clock.now() + HEARTBEAT_EVERY_S
+        next_stats = clock.now()
+        while not rt.should_stop():
+            ready = rt.poll(min(next_hb - clock.now(), 0.05))
+            now = clock.now()
+            _control(rt, core, policy)
+            if "obs" in ready:
+                got = rt.drain("obs")
+                i = core.pick([m.frame for m, _ in got])
+                if i is not None:
+                    obs_msg = got[i][0]
+                    action, greedy = policy.act(obs_msg.obs, eps(obs_msg.frame), core.rng)
+                    target = core.target_time(now)
+                    while (left := target - clock.now()) > 0:  # simulated latency: wait in poll
+                        rt.poll(left, CONTROL_CHANNELS)
+                        _control(rt, core, policy)
+                    rt.send_all(core.finished(obs_msg.frame, action, greedy, now, clock.now(),
+                                              policy.version))
+            if clock.now() >= next_hb:
+                next_hb += HEARTBEAT_EVERY_S
+                rt.send(Out("control", core.heartbeat()))
+            if clock.now() >= next_stats:
+                next_stats += 1.0
+                rt.send(Out("stats", core.stats()))
+    finally:
+        rt.send(Out("control", Bye(reason="stopped")))
+        rt.send(Out("stats", Stats(kind="inference_final", data={**core.stats().data, **rt.counters()})))
+        rt.close()
+        log.info("%s stopped after %d inferences", opts["node_id"], core.count)
+    return 0
+
+
+def _control(rt, core: InferenceCore, policy) -> None:
+    """Handle schedule, control and weights messages waiting (never observations)."""
+    import os
+    for msg, _ in rt.drain("ticks") if "ticks" in rt.sockets else ():
+        if isinstance(msg, PhaseMap):
+            core.on_phase_map(msg)
+    for msg, _ in rt.drain("control") if "control" in rt.sockets else ():
+        if isinstance(msg, Welcome) and core.on_welcome(msg):
+            rt.send(Out("control", core.hello(rt.hostname, os.getpid())))
+    if "weights" in rt.sockets:
+        got = rt.drain("weights")
+        if got:
+            w = got[-1][0]
+            policy.load_arrays(w.as_dict(), version=w.version)

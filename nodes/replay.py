@@ -1,0 +1,118 @@
+"""Replay a node's recorded trace into its pure core, driven by the recorded order and times
+(never paced by the wall clock), and compare what it sends with what was recorded.
+
+- inference: the recorded PhaseMaps, Welcomes, weights and observation batches go into a
+  fresh InferenceCore and policy; the Actions it computes must equal the recorded ones
+  (same observation frame, same action), in order.
+- env: the recorded Actions go into a fresh EnvCore at the frames where the live node took
+  them; the observations and rewards it produces must equal the recorded ones.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from protocol.messages import PhaseMap, Weights, Welcome
+from protocol.trace import TraceReader
+
+
+@dataclass
+class ReplayResult:
+    expected: list = field(default_factory=list)
+    got: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.expected) and self.expected == self.got
+
+    def first_difference(self):
+        for i, (a, b) in enumerate(zip(self.expected, self.got)):
+            if a != b:
+                return i, a, b
+        if len(self.expected) != len(self.got):
+            return min(len(self.expected), len(self.got)), len(self.expected), len(self.got)
+        return None
+
+
+def _records(path):
+    reader = TraceReader(path)
+    return reader.meta, list(reader)
+
+
+def replay_inference(path) -> ReplayResult:
+    from nodes.inference import make_agent
+    meta, records = _records(path)
+    opts = dict(meta["opts"])
+    core, policy, eps = make_agent(opts)
+    res = ReplayResult()
+    i = 0
+    while i < len(records):
+        r = records[i]
+        if r.dir == "out":
+            if r.ch == "actions":
+                m = r.message()
+                res.expected.append((m.frame, m.action))
+            i += 1
+            continue
+        if r.ch == "obs":  # one drain: consecutive obs records with the same receive time
+            batch = []
+            while i < len(records) and records[i].dir == "in" and records[i].ch == "obs" \
+                    and records[i].t == r.t:
+                batch.append(records[i].message())
+                i += 1
+            k = core.pick([m.frame for m in batch])
+            if k is not None:
+                action, _ = policy.act(batch[k].obs, eps(batch[k].frame), core.rng)
+                core.target_time(r.t)
+                res.got.append((batch[k].frame, int(action)))
+            continue
+        m = r.message()
+        if isinstance(m, PhaseMap):
+            core.on_phase_map(m)
+        elif isinstance(m, Welcome):
+            core.on_welcome(m)
+        elif isinstance(m, Weights):
+            policy.load_arrays(m.as_dict(), version=m.version)
+        i += 1
+    return res
+
+
+def _digest(array) -> str:
+    return hashlib.sha256(array.tobytes()).hexdigest()[:16]
+
+
+def replay_env(path) -> ReplayResult:
+    from nodes.env import make_core
+    meta, records = _records(path)
+    core, env = make_core(dict(meta["opts"]))
+    res = ReplayResult()
+    try:
+        for r in records:
+            if r.dir == "in" and r.ch == "actions":
+                core.on_action(r.message(), r.t)
+            elif r.dir == "out" and r.ch == "obs":
+                m = r.message()
+                res.expected.append(("obs", m.frame, _digest(m.obs)))
+                mine = core.begin(r.t, r.t)[0].msg
+                res.got.append(("obs", mine.frame, _digest(mine.obs)))
+                exp = core.finish()[0].msg
+                res.got.append(("reward", exp.frame, exp.action, exp.reward))
+            elif r.dir == "out" and r.ch == "experience":
+                m = r.message()
+                res.expected.append(("reward", m.frame, m.action, m.reward))
+    finally:
+        env.close()
+    # experience sends that were dropped live have no record: compare what both have
+    kept = {e[1] for e in res.expected if e[0] == "reward"}
+    res.got = [g for g in res.got if g[0] != "reward" or g[1] in kept]
+    return res
+
+
+def replay(path) -> ReplayResult:
+    meta, _ = _records(path)
+    kind = meta.get("kind")
+    if kind == "inference":
+        return replay_inference(path)
+    if kind == "env":
+        return replay_env(path)
+    raise ValueError(f"replay supports inference and env traces, this one is from a {kind!r} node")

@@ -1,0 +1,207 @@
+"""The shared I/O runtime of every node: context, sockets, send/receive, shutdown, stats.
+
+One zmq Context per process, made after the process starts. Sends never block (a full
+queue is a counted drop, never a stall); receives decode through the protocol, and a bad
+message is rejected, counted by reason and logged, never raised into the node. Signal
+handlers only set a flag. A node whose parent is gone stops.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket as pysocket
+from collections import Counter
+
+import zmq
+
+from nodes.core import Out
+from nodes.timebase import Clock
+from protocol.errors import ProtocolError
+from protocol.seq import SeqCounter
+from protocol.topology import CHANNELS, bind, decode_on, make_socket
+from protocol import codec
+
+log = logging.getLogger("stagger")
+
+
+# Realtime first: the env (and the nodes whose wake-ups time the actions) get a realtime
+# scheduling class when the OS allows it (root or CAP_SYS_NICE); the learner yields.
+RT_PRIORITY = {"env": 30, "clock": 20, "inference": 10, "sequential": 10}
+LEARNER_NICE = 10
+
+
+def set_priority(kind: str) -> str:
+    """Give this process its kind's scheduling class; returns what was set (for the log)."""
+    prio = RT_PRIORITY.get(kind)
+    try:
+        if prio is not None:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(prio))
+            return f"SCHED_FIFO {prio}"
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        os.nice(LEARNER_NICE)
+        return f"SCHED_BATCH nice {LEARNER_NICE}"
+    except (OSError, AttributeError) as exc:
+        log.warning("no realtime scheduling for %s (%s): timing will be noisier", kind, exc)
+        return "default"
+
+
+class Runtime:
+    """Sockets by channel name, sequence numbers, reject and drop counters."""
+
+    @classmethod
+    def for_node(cls, opts: dict, kind: str) -> "Runtime":
+        """The runtime a node's ``run(opts)`` uses: its id, bind host, trace file if asked."""
+        trace = None
+        if opts.get("trace"):
+            from pathlib import Path
+            from protocol.trace import TraceWriter
+            path = Path(opts["run_dir"]) / "traces" / f"{opts['node_id']}.trace"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            trace = TraceWriter(path, meta={"node": opts["node_id"], "kind": kind,
+                                            "opts": {k: v for k, v in opts.items() if k != "connect"}})
+        # before the zmq context: its I/O thread inherits the scheduling class
+        priority = set_priority(kind) if opts.get("realtime_priority", True) else "default"
+        rt = cls(opts["node_id"], kind, host=opts.get("bind_host", "127.0.0.1"), trace=trace)
+        rt.install_signal_handlers()
+        rt.priority = priority
+        return rt
+
+    def __init__(self, node_id: str, kind: str, *, clock: Clock | None = None, trace=None,
+                 host: str = "127.0.0.1"):
+        self.node_id = node_id
+        self.kind = kind
+        self.clock = clock or Clock()
+        self.host = host
+        self.hostname = pysocket.gethostname()
+        self.ctx = zmq.Context()
+        self.sockets: dict[str, zmq.Socket] = {}
+        self.endpoints: dict[str, str] = {}
+        self.next_seq: Counter = Counter()  # per (channel, peer); consumed only on success
+        self.seq_in: dict[str, SeqCounter] = {}
+        self.rejected: Counter = Counter()
+        self.send_dropped: Counter = Counter()
+        self.trace = trace
+        self.stop_requested = False
+        self._parent = os.getppid()
+        self.poller = zmq.Poller()
+        self._pollers: dict[tuple, zmq.Poller] = {}
+        self.priority = "default"
+
+    # -- sockets --------------------------------------------------------------------------
+    def bind(self, channel: str, port: int = 0) -> str:
+        sock = make_socket(self.ctx, channel, "bind")
+        self.endpoints[channel] = bind(sock, self.host, port)
+        self._add(channel, sock)
+        return self.endpoints[channel]
+
+    def connect(self, channel: str, endpoint: str) -> zmq.Socket:
+        sock = make_socket(self.ctx, channel, "connect", identity=self.node_id
+                           if CHANNELS[channel].connect_type == zmq.DEALER else None)
+        sock.connect(endpoint)
+        self._add(channel, sock)
+        return sock
+
+    def _add(self, channel: str, sock: zmq.Socket) -> None:
+        self.sockets[channel] = sock
+        if sock.type in (zmq.SUB, zmq.PULL, zmq.ROUTER, zmq.DEALER):
+            self.poller.register(sock, zmq.POLLIN)
+            # PUB subscribers may have joined late: the first message seen is the baseline
+            start = None if sock.type == zmq.SUB else 0
+            self.seq_in[channel] = SeqCounter(start=start)
+
+    # -- send / receive -------------------------------------------------------------------
+    def send(self, out: Out) -> bool:
+        """Stamp, encode and send without blocking. False (and counted) if it was dropped."""
+        sock = self.sockets.get(out.channel)
+        if sock is None:
+            return False
+        seq_key = (out.channel, out.to)
+        msg = out.msg.stamped(self.node_id, self.next_seq[seq_key], self.clock.now())
+        frames = codec.encode(msg)
+        wire = frames if out.to is None else [out.to] + frames
+        try:
+            sock.send_multipart(wire, flags=zmq.NOBLOCK, copy=False)
+        except (zmq.Again, zmq.ZMQError):
+            self.send_dropped[out.channel] += 1
+            return False
+        self.next_seq[seq_key] += 1
+        if self.trace is not None:
+            self.trace.write("out", out.channel, self.clock.now(), frames)
+        return True
+
+    def send_all(self, outs: list[Out]) -> None:
+        for out in outs:
+            self.send(out)
+
+    def recv(self, channel: str, now: float | None = None):
+        """One message from ``channel`` without blocking: (msg, identity), or None if none is
+        waiting. A bad message is counted and skipped (the next one is tried). ``now`` is the
+        receive time written to the trace (one time for a whole drain, so replay sees the
+        same batches)."""
+        sock = self.sockets[channel]
+        while True:
+            try:
+                frames = sock.recv_multipart(flags=zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return None
+            now = self.clock.now() if now is None else now
+            identity = b""
+            if sock.type == zmq.ROUTER:
+                identity, frames = frames[0].bytes, frames[1:]
+            if self.trace is not None:
+                self.trace.write("in", channel, now, frames)
+            try:
+                msg = decode_on(channel, frames)
+            except ProtocolError as exc:
+                self.rejected[exc.reason] += 1
+                log.warning("%s: rejected a message on %s: %s", self.node_id, channel, exc)
+                continue
+            self.seq_in[channel].observe(msg.node, msg.seq)
+            return msg, identity
+
+    def drain(self, channel: str):
+        """Every message waiting on ``channel`` (oldest first)."""
+        out = []
+        now = self.clock.now()
+        while (got := self.recv(channel, now)) is not None:
+            out.append(got)
+        return out
+
+    def poll(self, timeout_s: float, channels: tuple[str, ...] | None = None) -> set[str]:
+        """Wait up to ``timeout_s`` for input (on ``channels`` only, if given); return the
+        channels that have some. Input left unread on a polled channel makes this return at
+        once: poll only what you will drain."""
+        poller = self.poller
+        if channels is not None:
+            poller = self._pollers.get(channels)
+            if poller is None:
+                poller = self._pollers[channels] = zmq.Poller()
+                for ch in channels:
+                    if ch in self.sockets:
+                        poller.register(self.sockets[ch], zmq.POLLIN)
+        ready = dict(poller.poll(max(0.0, timeout_s) * 1000.0))
+        return {ch for ch, s in self.sockets.items() if s in ready}
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        def _flag(signum, frame):
+            self.stop_requested = True
+        signal.signal(signal.SIGINT, _flag)
+        signal.signal(signal.SIGTERM, _flag)
+
+    def should_stop(self) -> bool:
+        if os.getppid() != self._parent:  # parent gone: do not outlive it
+            self.stop_requested = True
+        return self.stop_requested
+
+    def counters(self) -> dict:
+        return {"rejected": dict(self.rejected), "send_dropped": dict(self.send_dropped),
+                "received": {ch: c.snapshot() for ch, c in self.seq_in.items()}}
+
+    def close(self) -> None:
+        for sock in self.sockets.values():
+            sock.close()
+        self.ctx.term()
+        if self.trace is not None:
+            self.trace.close()

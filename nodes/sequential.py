@@ -1,0 +1,74 @@
+"""The sequential baseline: one process that infers, then learns, in turn.
+
+The paper's "sequential interaction and learning": the agent takes the newest observation,
+runs the policy (padded to the simulated latency), sends the action, does one learning
+step on the experience it has received, and only then looks at the world again. The env
+node is the same realtime node as in staggered mode and fills the frames in between with
+the default action.
+"""
+from __future__ import annotations
+
+from nodes.core import Out
+from nodes.inference import InferenceConfig, InferenceCore, model_factory
+from nodes.learner import LearnerConfig, LearnerCore, make_dqn, save_checkpoint
+from protocol.messages import Stats
+
+
+def run(opts: dict) -> int:
+    import torch
+
+    from agents.policy import Policy
+    from agents.schedule import EpsilonSchedule
+    from nodes.runtime import Runtime, log
+
+    torch.set_num_threads(1)
+    rt = Runtime.for_node(opts, "sequential")
+    learner = LearnerCore(make_dqn(opts), LearnerConfig(
+        learn_every=1, publish_every=10**12, checkpoint_every=int(opts.get("checkpoint_every", 2000))))
+    policy = Policy(model_factory(opts)(), int(opts["policy_actions"]))
+    policy.load_arrays(learner.dqn.weights_arrays(), version=0)
+    core = InferenceCore(opts["node_id"], InferenceConfig(
+        opts.get("inference_latency", 0.0), opts.get("latency_jitter", 0.0), opts.get("node_seed", 0)))
+    eps = EpsilonSchedule(steps=int(opts.get("epsilon_steps", 100_000)),
+                          end=float(opts.get("epsilon_end", 0.05)))
+    learn_steps = int(opts.get("learn_steps", 1))
+    clock = rt.clock
+    try:
+        for ch in ("experience", "obs", "actions", "stats"):
+            if opts.get("connect", {}).get(ch):
+                rt.connect(ch, opts["connect"][ch])
+        rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints})))
+        next_stats = clock.now()
+        while not rt.should_stop():
+            ready = rt.poll(0.05)
+            now = clock.now()
+            if "experience" in ready:
+                for msg, _ in rt.drain("experience"):
+                    learner.on_experience(msg)
+            if "obs" not in ready:
+                continue
+            obs_msg = rt.drain("obs")[-1][0]  # the newest observation: act on it now
+            action, greedy = policy.act(obs_msg.obs, eps(obs_msg.frame), core.rng)
+            clock.sleep_until(core.target_time(now))  # simulated latency, nothing else to do
+            rt.send_all(core.finished(obs_msg.frame, action, greedy, now, clock.now(), policy.version)[:1])
+            for msg, _ in rt.drain("experience"):  # then one learning step, in turn
+                learner.on_experience(msg)
+            for _ in range(learn_steps):
+                if learner.dqn.ready():
+                    learner.learn()
+            policy.load_arrays(learner.dqn.weights_arrays(), version=learner.dqn.updates)
+            if clock.now() >= next_stats:
+                next_stats = clock.now() + 0.5
+                rt.send(Out("stats", learner.stats("learner")))
+    finally:
+        if "experience" in rt.sockets:  # take what the env sent before it stopped: nothing unaccounted
+            for msg, _ in rt.drain("experience"):
+                learner.on_experience(msg)
+        save_checkpoint(learner, opts["run_dir"])
+        data = {**learner.stats().data, "inferences": core.count,
+                "dropped": rt.seq_in["experience"].dropped if "experience" in rt.seq_in else 0,
+                **rt.counters()}
+        rt.send(Out("stats", Stats(kind="learner_final", data=data)))
+        rt.close()
+        log.info("sequential agent stopped after %d actions, %d updates", core.count, learner.dqn.updates)
+    return 0

@@ -1,0 +1,229 @@
+"""Message types: frozen slotted dataclasses, one per wire type, registered in REGISTRY.
+
+Schema evolution (see PROTOCOL.md): new fields are appended with a default and a field's
+type never changes. On receipt unknown header keys are ignored and a missing own field
+takes its default; the common fields ``node``, ``seq``, ``t`` are required.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from .errors import ProtocolError
+from .version import PROTOCOL_VERSION
+
+KINDS = ("env", "clock", "inference", "learner", "sequential", "supervisor")
+COMMON = ("node", "seq", "t")
+STR_LIST = list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """Common header fields; ``arrays`` travel as raw frames after the header."""
+
+    TYPE: ClassVar[str] = ""
+    N_ARRAYS: ClassVar[int | None] = 0  # arrays a type carries; None: the type checks itself
+
+    node: str = ""
+    seq: int = 0
+    t: float = 0.0
+    arrays: tuple = field(default=(), compare=False, repr=False)
+
+    def stamped(self, node: str, seq: int, t: float) -> "Message":
+        """A copy with the sender's id, sequence number and monotonic time filled in."""
+        return dataclasses.replace(self, node=node, seq=seq, t=t)
+
+    def to_wire(self) -> dict:
+        """The header map (without array descriptors): ``v``, ``type`` and every field."""
+        cls = type(self)
+        header = {"v": PROTOCOL_VERSION, "type": cls.TYPE}
+        for name, kind in SCHEMA[cls]:
+            header[name] = _check(cls, name, kind, _plain(kind, getattr(self, name)))
+        self._check_arrays()
+        return header
+
+    @classmethod
+    def from_wire(cls, header: dict, arrays: tuple = ()) -> "Message":
+        """Build from a decoded header; ProtocolError("malformed") on a missing or mistyped field."""
+        kwargs = {}
+        for name, kind in SCHEMA[cls]:
+            if name in header:
+                kwargs[name] = _check(cls, name, kind, header[name])
+            elif name in COMMON:
+                raise ProtocolError("malformed", f"{cls.TYPE}: missing field {name!r}")
+        msg = cls(arrays=tuple(arrays), **kwargs)
+        msg._check_arrays()
+        return msg
+
+    def _check_arrays(self) -> None:
+        expected = self.N_ARRAYS
+        if expected is not None and len(self.arrays) != expected:
+            raise ProtocolError("malformed", f"{self.TYPE} carries {expected} array(s), got {len(self.arrays)}")
+
+
+def _plain(kind, value):
+    """Sender-side convenience: numpy scalars to Python, ints to floats, tuples to lists."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind == STR_LIST and isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _check(cls, name: str, kind, value):
+    if kind is int or kind is float:
+        ok = isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool)
+        value = float(value) if ok and kind is float else value
+    elif kind == STR_LIST:
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    elif kind is dict:
+        ok = isinstance(value, dict) and all(isinstance(key, str) for key in value)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        expected = getattr(kind, "__name__", str(kind))
+        raise ProtocolError("malformed", f"{cls.TYPE}.{name} must be {expected}, got {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hello(Message):
+    """A node announces itself on the control channel (kind is one of KINDS)."""
+
+    kind: str = ""
+    host: str = ""
+    pid: int = 0
+    info: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Welcome(Message):
+    """The clock's answer to a Hello: accepted or rejected with a reason."""
+
+    to: str = ""
+    accepted: bool = True
+    reason: str = ""
+    info: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Heartbeat(Message):
+    """Liveness plus the inference timings the staggering algorithms need (seconds)."""
+
+    busy: bool = False
+    last_tick: int = -1
+    inference_s: float = 0.0
+    inference_mean_s: float = 0.0
+    inference_max_s: float = 0.0
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Bye(Message):
+    """A node leaves on purpose."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tick(Message):
+    """One scheduling tick, locked to an env frame."""
+
+    frame: int = 0
+    epoch: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseMap(Message):
+    """Which ticks each inference node starts on: node order[i] starts at anchor + i*spacing (mod period)."""
+
+    epoch: int = 0
+    anchor: int = 0
+    spacing: float = 0.0
+    order: list[str] = field(default_factory=list)
+    period: float = 0.0
+    algorithm: str = ""
+    t_estimate_s: float = 0.0
+    needed: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation(Message):
+    """The env's newest frame; arrays = (obs,)."""
+
+    N_ARRAYS: ClassVar[int | None] = 1
+    frame: int = 0
+    episode: int = 0
+
+    @property
+    def obs(self) -> np.ndarray:
+        return self.arrays[0]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action(Message):
+    """A fresh action computed from the observation of ``frame``."""
+
+    frame: int = 0
+    action: int = 0
+    inference_s: float = 0.0
+    weights_version: int = 0
+    greedy: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Experience(Message):
+    """What happened at one env frame; arrays = (obs of this frame,)."""
+
+    N_ARRAYS: ClassVar[int | None] = 1
+    frame: int = 0
+    episode: int = 0
+    action: int = 0
+    fresh: bool = False
+    action_frame: int = -1
+    reward: float = 0.0
+    terminated: bool = False
+    truncated: bool = False
+
+    @property
+    def obs(self) -> np.ndarray:
+        return self.arrays[0]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Weights(Message):
+    """Model parameters; one array per name, in order."""
+
+    N_ARRAYS: ClassVar[int | None] = None
+    version: int = 0
+    updates: int = 0
+    names: list[str] = field(default_factory=list)
+
+    def _check_arrays(self) -> None:
+        if len(self.arrays) != len(self.names):
+            raise ProtocolError("malformed", f"Weights: {len(self.names)} names but {len(self.arrays)} arrays")
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.names, self.arrays))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stats(Message):
+    """Periodic metrics from any node to the supervisor."""
+
+    kind: str = ""
+    data: dict = field(default_factory=dict)
+
+
+# The one place message types are registered: wire name -> class.
+REGISTRY: dict[str, type[Message]] = {}
+SCHEMA: dict[type[Message], tuple[tuple[str, object], ...]] = {}
+for _cls in (Hello, Welcome, Heartbeat, Bye, Tick, PhaseMap, Observation, Action, Experience, Weights, Stats):
+    _cls.TYPE = _cls.__name__
+    REGISTRY[_cls.TYPE] = _cls
+    SCHEMA[_cls] = tuple((f.name, f.type) for f in dataclasses.fields(_cls) if f.name != "arrays")
+del _cls

@@ -1,0 +1,78 @@
+"""The clock core with a fake clock: membership, heartbeats, re-phasing on overruns."""
+from nodes.clock import ClockConfig, ClockCore, msg_to_schedule
+from nodes.timebase import FakeClock
+from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Welcome
+
+FPS = 59.7275
+FRAME = 1 / FPS
+
+
+def phase_maps(outs):
+    return [o.msg for o in outs if isinstance(o.msg, PhaseMap)]
+
+
+def make(n=3, latency_frames=2.5, algorithm="max_time"):
+    clock = FakeClock(100.0)
+    core = ClockCore(ClockConfig(fps=FPS, algorithm=algorithm))
+    core.on_frame(10, clock.now())
+    for i in range(n):
+        outs = core.handle(Hello(node=f"n{i}", kind="inference", host="h",
+                                 info={"latency_s": latency_frames * FRAME}), clock.now(), f"n{i}".encode())
+        assert isinstance(outs[0].msg, Welcome) and outs[0].msg.accepted and outs[0].to == f"n{i}".encode()
+    return clock, core
+
+
+def test_join_gives_every_node_a_phase_and_spreads_them():
+    clock, core = make(3)
+    s = core.schedule
+    assert sorted(s.order) == ["n0", "n1", "n2"]
+    assert s.needed == 3  # 2.5 frames + margin -> lands 3 frames later
+    ticks = [t for t in range(s.anchor, s.anchor + 30) if s.starter(t)]
+    assert ticks == list(range(s.anchor, s.anchor + 30))
+
+
+def test_silent_node_is_dropped_after_one_second_and_the_rest_rephased():
+    clock, core = make(3)
+    epoch = core.schedule.epoch
+    outs = []
+    for step in range(30):  # 1.5 s: n0 and n1 keep beating, n2 is silent
+        clock.advance(0.05)
+        core.on_frame(11 + step, clock.now())
+        for node in ("n0", "n1"):
+            core.handle(Heartbeat(node=node), clock.now(), node.encode())
+        outs += core.on_timer(clock.now())
+    assert sorted(core.schedule.order) == ["n0", "n1"]
+    assert core.schedule.epoch > epoch
+    assert core.members.drops == {"n2": 1}
+    assert any(e["event"] == "drop" and e["node"] == "n2" for e in core.events)
+    assert phase_maps(outs)  # the map is re-broadcast periodically
+
+
+def test_bye_rephases_at_once():
+    clock, core = make(3)
+    outs = core.handle(Bye(node="n1"), clock.now(), b"n1")
+    assert phase_maps(outs) and "n1" not in phase_maps(outs)[0].order
+
+
+def test_overrun_grows_the_estimate_and_rephases_max_time():
+    clock, core = make(3, latency_frames=2.5)
+    before = core.schedule
+    for count in range(1, 4):  # past the warm-up: a 5.5-frame inference
+        outs = core.handle(Heartbeat(node="n0", last_tick=20 + count, inference_s=5.5 * FRAME, count=count),
+                           clock.now(), b"n0")
+    maps = phase_maps(outs)
+    assert maps and maps[0].needed == 6 and maps[0].epoch > before.epoch
+    s = msg_to_schedule(maps[0])
+    assert s.spacing == 2.0  # 6 ticks needed over 3 nodes
+
+
+def test_heartbeat_from_unknown_node_asks_it_to_rejoin():
+    clock, core = make(1)
+    outs = core.handle(Heartbeat(node="ghost"), clock.now(), b"ghost")
+    assert isinstance(outs[0].msg, Welcome) and not outs[0].msg.accepted and outs[0].msg.reason == "rejoin"
+
+
+def test_tick_per_frame():
+    clock, core = make(1)
+    outs = core.on_frame(42, clock.now())
+    assert outs[0].msg.frame == 42 and outs[0].channel == "ticks"
