@@ -84,6 +84,14 @@ class InferenceCore:
                     self.missed += 1
         return chosen
 
+    def next_start(self, after: int) -> int | None:
+        """This node's first start tick >= ``after``, under the schedule in effect then."""
+        t = self.schedule.next_start(self.node_id, after) if self.schedule else None
+        if self.pending and (t is None or t >= self.pending[0].anchor):
+            p = self.pending[0]
+            t = p.next_start(self.node_id, max(after, p.anchor))
+        return t
+
     def target_time(self, start: float) -> float:
         """When to send: the observation's arrival plus the simulated latency (+- jitter)."""
         lat = self.cfg.latency_s
@@ -160,12 +168,24 @@ def run(opts: dict) -> int:
         rt.send(Out("control", core.hello(rt.hostname, os.getpid())))
         next_hb = clock.now() + HEARTBEAT_EVERY_S
         next_stats = clock.now()
+        frame_s = 1.0 / float(opts.get("fps", 60.0))
+        last = None  # (frame, local receive time) of the newest observation seen
         while not rt.should_stop():
-            ready = rt.poll(min(next_hb - clock.now(), 0.05))
+            timeout = min(next_hb - clock.now(), 0.05)
+            wake = _expected_wake(core, last, frame_s)
+            if wake is not None and wake - clock.now() > 0:
+                # nothing to do before our next tick: sleep through the other frames
+                rt.poll(min(timeout, wake - clock.now()), CONTROL_CHANNELS)
+                _control(rt, core, policy)
+                ready = set()
+            else:
+                ready = rt.poll(timeout)
             now = clock.now()
             _control(rt, core, policy)
             if "obs" in ready:
                 got = rt.drain("obs")
+                if len(got) == 1:  # it just arrived: a good anchor for the frame timing
+                    last = (got[0][0].frame, now)
                 i = core.pick([m.frame for m, _ in got])
                 if i is not None:
                     obs_msg = got[i][0]
@@ -188,6 +208,21 @@ def run(opts: dict) -> int:
         rt.close()
         log.info("%s stopped after %d inferences", opts["node_id"], core.count)
     return 0
+
+
+WAKE_EARLY_S = 0.003  # wake this long before the observation of our next tick is due
+
+
+def _expected_wake(core: InferenceCore, last, frame_s: float) -> float | None:
+    """When the observation of this node's next start tick should arrive, minus a margin;
+    None when unknown (then every observation is looked at)."""
+    if last is None:
+        return None
+    frame, seen_at = last
+    nxt = core.next_start(frame + 1)
+    if nxt is None:
+        return None
+    return seen_at + (nxt - frame) * frame_s - WAKE_EARLY_S
 
 
 def _control(rt, core: InferenceCore, policy) -> None:

@@ -27,7 +27,7 @@ log = logging.getLogger("stagger")
 
 # Realtime first: the env (and the nodes whose wake-ups time the actions) get a realtime
 # scheduling class when the OS allows it (root or CAP_SYS_NICE); the learner yields.
-RT_PRIORITY = {"env": 30, "clock": 20, "inference": 10, "sequential": 10}
+RT_PRIORITY = {"env": 30, "inference": 20, "sequential": 20, "clock": 10}  # the clock is off the action path
 LEARNER_NICE = 10
 
 
