@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from launch.models_cmd import LATENCY, SIZES, model_and_latency
+from launch.models_cmd import models as models_cmd
 from launch.plan import plan
 
 
@@ -31,8 +33,8 @@ def main():
     """
 
 
-def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps):
-    opts = {}
+def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, **more):
+    opts = {k: v for k, v in more.items() if v is not None}  # states, setting, level
     if speed is not None:
         opts["speed"] = speed
     if max_frames is not None:
@@ -48,23 +50,32 @@ def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps):
 @main.command()
 @click.option("--game", default="catcher", show_default=True,
               help="catcher, tetris, pokemon-red|blue|yellow, atari/<game>, gym:<id or module:callable>.")
-@click.option("--speed", default=None, help="Game speed preset or value (catcher: slow, normal, fast or 1-8).")
+@click.option("--speed", default=None, help="Game speed preset or value (catcher: slow, normal, fast, fastest or 1-64).")
 @click.option("--max-frames", type=int, default=None, help="Frame limit of one episode.")
 @click.option("--rom", type=click.Path(dir_okay=False), default=None, help="Your own ROM file (tetris, pokemon).")
 @click.option("--rom-dir", type=click.Path(file_okay=False), default=None,
               help="Directory searched for your ROM by checksum (default: $STAGGER_ROM_DIR).")
 @click.option("--allow-unknown-rom", is_flag=True, help="Run a ROM whose checksum is not the known one.")
 @click.option("--fps", type=float, default=None, help="Frame rate of a gym: env (others have their own).")
+@click.option("--states", type=click.Path(file_okay=False), default=None,
+              help="Pokemon: directory of your PyBoy save states, one per encounter, in story order.")
+@click.option("--setting", type=click.Choice(["battles", "catching"]), default=None,
+              help="Pokemon: reward faints (battles) or catches (catching); default battles.")
+@click.option("--level", type=click.IntRange(0, 9), default=None, help="Tetris: starting level (default 0).")
 @click.option("--mode", type=click.Choice(["staggered", "sequential"]), default="staggered", show_default=True,
               help="staggered: N inference nodes + learner; sequential: one agent infers then learns in turn.")
 @click.option("--inference-nodes", default="auto", show_default=True,
               help="Number of inference nodes, or 'auto' for the plan's N.")
-@click.option("--inference-latency", type=float, default=0.1, show_default=True,
-              help="Simulated inference time in seconds (a real forward pass padded with a wait).")
+@click.option("--inference-latency", type=LATENCY, default=0.1, show_default=True,
+              help="Simulated inference time in seconds (a real forward pass padded with a wait), or "
+                   "'from-model': the chosen model's time measured once on this machine "
+                   "('from-model:1b': another preset's time).")
 @click.option("--latency-jitter", type=float, default=0.0, show_default=True,
               help="Uniform +- jitter on the simulated latency, seconds.")
 @click.option("--algorithm", type=click.Choice(["max_time", "exp_time"]), default="max_time", show_default=True,
               help="Staggering algorithm (the paper's Algorithm 1 or 2).")
+@click.option("--max-window", type=click.IntRange(min=0), default=120, show_default=True,
+              help="max_time: inference reports the maximum is taken over (0: never forget, as the paper).")
 @click.option("--action-every", type=int, default=1, show_default=True, help="Action cadence k in frames.")
 @click.option("--default-action", type=click.Choice(["noop", "repeat"]), default="noop", show_default=True,
               help="What the env applies on a slot with no fresh action.")
@@ -73,20 +84,33 @@ def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps):
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None,
               help="Where the run writes its files (default runs/<time>).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the env, model and exploration.")
-@click.option("--model-k", type=float, default=0.0625, show_default=True,
-              help="IMPALA-CNN width factor k of the real network (0.0625 = the paper's 55K).")
+@click.option("--model", type=click.Choice(["auto", "impala", "mlp"]), default="auto", show_default=True,
+              help="Q-network: impala (images), mlp (vectors), auto (by observation).")
+@click.option("--size", type=click.Choice(SIZES, case_sensitive=False), default=None,
+              help="Model size preset, sets --model-k (default 55k; `stagger models` lists them).")
+@click.option("--model-k", type=float, default=None,
+              help="IMPALA-CNN width factor k of the real network (wins over --size; 0.0625 = 55K).")
 @click.option("--learn-every", type=int, default=4, show_default=True, help="Env frames per learner update.")
 @click.option("--no-learner", is_flag=True, help="Staggered mode without a learner (timing runs).")
 @click.option("--trace", is_flag=True, help="Record every message of every node to RUN_DIR/traces/.")
 @click.option("--quiet", is_flag=True, help="No live status line.")
-def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, mode, inference_nodes,
-        inference_latency, latency_jitter, algorithm, action_every, default_action, duration, run_dir,
-        seed, model_k, learn_every, no_learner, trace, quiet):
+@click.option("--time", "time_mode", type=click.Choice(["realtime", "virtual"]), default="realtime",
+              show_default=True, help="virtual: the world advances as fast as the computation allows and "
+              "inference latency counts in frames (learning experiments; deterministic for a seed).")
+@click.option("--delay-frames", type=click.IntRange(min=1), default=None,
+              help="Virtual time: inference delay d in frames (default ceil(latency * fps)).")
+@click.option("--frames", type=click.IntRange(min=1), default=20_000, show_default=True,
+              help="Virtual time: frames to run (instead of --duration).")
+def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting, level, mode,
+        inference_nodes, inference_latency, latency_jitter, algorithm, max_window, action_every, default_action,
+        duration, run_dir, seed, model, size, model_k, learn_every, no_learner, trace, quiet,
+        time_mode, delay_frames, frames):
     """Run every node of a run on this machine and print the summary."""
     from launch.run import RunConfig, RunError, Supervisor
     from launch.status import StatusLine
 
-    game_options = _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps)
+    game_options = _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps,
+                                 states=states, setting=setting, level=level)
     try:
         from games.registry import preflight
         game_options, warnings = preflight(game, game_options)
@@ -94,23 +118,37 @@ def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, mode, inf
         raise click.ClickException(str(exc))
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
-    if inference_nodes == "auto":
-        n = plan(inference_latency, fps or 59.7275, action_every)["inference_nodes_with_overhead"]
+    model_k, inference_latency, latency_label = model_and_latency(
+        game, game_options, model, size, model_k, inference_latency)
+    if inference_nodes == "auto":  # the plan's N at the game's own frame rate
+        from launch.run import probe_game
+        game_fps = fps or probe_game(game, game_options)["fps"]
+        n = plan(inference_latency, game_fps, action_every)["inference_nodes_with_overhead"]
     else:
         try:
             n = int(inference_nodes)
         except ValueError:
             raise click.BadParameter("an integer or 'auto'", param_hint="--inference-nodes")
     run_dir = run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}"
+    if time_mode == "virtual":
+        from launch.virtual_run import run_virtual_cli
+        summary = run_virtual_cli(
+            click.echo, game=game, game_options=game_options, mode=mode,
+            nodes=0 if inference_nodes == "auto" else n, delay_frames=delay_frames, latency_s=inference_latency,
+            frames=frames, run_dir=run_dir, algorithm=algorithm, seed=seed, action_every=action_every,
+            default_action=default_action, model=model, model_k=model_k, learn_every=learn_every,
+            learner=not no_learner)
+        click.echo(json.dumps(summary, indent=1))
+        return
     try:
         cfg = RunConfig(game=game, game_options=game_options, mode=mode, inference_nodes=n,
                         inference_latency=inference_latency, latency_jitter=latency_jitter,
                         algorithm=algorithm, action_every=action_every, default_action=default_action,
-                        duration=duration, run_dir=run_dir, seed=seed, model_k=model_k,
-                        learn_every=learn_every, learner=not no_learner, trace=trace)
+                        duration=duration, run_dir=run_dir, seed=seed, model=model, model_k=model_k,
+                        learn_every=learn_every, learner=not no_learner, trace=trace, max_window=max_window)
     except ValueError as exc:
         raise click.ClickException(str(exc))
-    label = f" (simulated latency {inference_latency:.3f} s)" if inference_latency else ""
+    label = f" (inference latency {inference_latency:.4f} s, {latency_label})" if inference_latency else ""
     click.echo(f"stagger run: {game}, {mode}, {n if mode == 'staggered' else 1} inference process(es){label}, "
                f"run dir {run_dir}")
     try:
@@ -132,7 +170,10 @@ def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, mode, inf
               help="Framework overhead per action in seconds (added in the second N).")
 def plan_cmd(inference_time, fps, action_every, learn_time, overhead):
     """The paper's formulas: processes needed, action interval and delay."""
-    p = plan(inference_time, fps, action_every, learn_time, overhead)
+    try:
+        p = plan(inference_time, fps, action_every, learn_time, overhead)
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
     for k, v in p.items():
         click.echo(f"{k:34s} {v}")
 
@@ -158,10 +199,27 @@ def replay(trace):
 @click.option("--node-id", default=None, help="Node id (default: the kind).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Where the node writes its files.")
-def node(kind, opts_file, connect, node_id, run_dir):
+@click.option("--connection", "connection_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Join a launched run: its RUN_DIR/connection.json (addresses, ports, public keys, options).")
+@click.option("--keys", "keys_dir", type=click.Path(file_okay=False), default=None,
+              help="The run's CurveZMQ keys directory, if not where the connection file says.")
+@click.option("--resume", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Learner: continue from RUN_DIR/checkpoint.pt (missed experience is counted as dropped).")
+def node(kind, opts_file, connect, node_id, run_dir, connection_file, keys_dir, resume):
     """Run one node in the foreground (to join a run from another machine)."""
     from launch.node import run_node
     opts = json.loads(Path(opts_file).read_text()) if opts_file else {}
+    if connection_file:
+        from launch import connection
+        try:
+            conn_doc = connection.read(connection_file)
+            default_id = f"{kind}-{connection.short_host()}" if kind == "inference" else kind
+            opts = {**opts, **connection.node_opts(conn_doc, kind, node_id or default_id,
+                                                   resume if resume and run_dir == "." else run_dir, keys_dir)}
+        except connection.ConnectionFileError as exc:
+            raise click.ClickException(str(exc))
+    if resume:
+        opts["resume"] = resume
     conn = dict(opts.get("connect", {}))
     for item in connect:
         if "=" not in item:
@@ -172,6 +230,20 @@ def node(kind, opts_file, connect, node_id, run_dir):
                 run_dir=opts.get("run_dir", run_dir))
     Path(opts["run_dir"]).mkdir(parents=True, exist_ok=True)
     sys.exit(run_node(kind, opts))
+
+
+# Commands defined in their own modules register here, one line each.
+# (keep this block at the end of the file)
+from launch.bench import bench  # noqa: E402
+from launch.report import report  # noqa: E402
+from launch.bench_learning import learning  # noqa: E402
+bench.add_command(learning)
+main.add_command(bench)
+main.add_command(report)
+main.add_command(models_cmd)
+from launch.launch_cmd import agent as agent_cmd, launch as launch_cmd  # noqa: E402
+main.add_command(launch_cmd)
+main.add_command(agent_cmd)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ class RunConfig:
     learn_every: int = 4
     learner: bool = True
     margin_s: float = 0.0015
+    max_window: int = 120  # max_time: reports the maximum is taken over (0: never forget, as the paper)
     join_timeout_s: float = 0.0  # 0: 30 s + 1 s per node
     trace: bool = False  # every node records what it sends and receives (RUN_DIR/traces/)
 
@@ -131,8 +132,26 @@ class Supervisor:
                 **self.game}
 
     # -- the run --------------------------------------------------------------------------
+    def _sample_memory(self) -> None:
+        """Resident (RSS) and proportional (PSS, shared pages split) memory of each node, MB."""
+        for n in self.nodes:
+            try:
+                with open(f"/proc/{n.proc.pid}/smaps_rollup") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            kb = {line.split(":")[0]: int(line.split()[1]) for line in text.splitlines()[1:]
+                  if line.split(":")[0] in ("Rss", "Pss")}
+            old = self.memory.get(n.node_id, {"kind": n.kind, "rss_mb": 0.0, "pss_mb": 0.0})
+            old["rss_mb"] = max(old["rss_mb"], kb.get("Rss", 0) / 1024)
+            old["pss_mb"] = max(old["pss_mb"], kb.get("Pss", 0) / 1024)
+            self.memory[n.node_id] = old
+
     def run(self) -> dict:
         c = self.cfg
+        self.t_start = time.monotonic()
+        self.startup_s = None
+        self.memory: dict[str, dict] = {}
         self.game = probe_game(c.game, c.game_options)
         config = {**asdict(c), **self.game, "stats_endpoint": self.stats_ep}
         try:
@@ -147,7 +166,8 @@ class Supervisor:
             if c.mode == "staggered":
                 n = c.inference_nodes
                 self.start("clock", "clock", {"fps": self.game["fps"], "algorithm": c.algorithm,
-                                              "margin_s": c.margin_s}, ("ticks", "control"))
+                                              "margin_s": c.margin_s, "max_window": c.max_window},
+                           ("ticks", "control"))
                 for i in range(n):
                     self.start("inference", f"inf{i:02d}", {"node_seed": c.seed * 1000 + i})
                 timeout = c.join_timeout_s or 30.0 + 1.0 * n
@@ -155,16 +175,31 @@ class Supervisor:
             config["endpoints"] = dict(self.endpoints)
             (self.run_dir / "config.json").write_text(json.dumps(config, indent=1, default=str))
             self.wait_for("the env's first frames", lambda: self._env_frame() > 0, 30.0)
-            from_frame = self._env_frame() + int(round(c.warmup_s * self.game["fps"]))
+            from_frame = self._measure_from()
             end = time.monotonic() + c.warmup_s + c.duration
+            self.startup_s = time.monotonic() - self.t_start
+            next_mem = 0.0
             while time.monotonic() < end:
                 self._check_alive()
                 self.pump(0.1)
                 self.status.update(self._status_text(end))
+                if time.monotonic() >= next_mem:
+                    next_mem = time.monotonic() + 2.0
+                    self._sample_memory()
             self.status.close()
         finally:
             self.stop()
-        return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n)
+        return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n,
+                             {"startup_s": self.startup_s, "memory": self.memory})
+
+    def _measure_from(self) -> int:
+        """The first frame of the measured window: ``warmup_s`` after now, and not before the
+        current schedule's first actions have landed (its anchor plus two inference spans)."""
+        frame = self._env_frame() + int(round(self.cfg.warmup_s * self.game["fps"]))
+        clock = self.latest.get("clock", {}).get("clock", {})
+        if clock:
+            frame = max(frame, int(clock.get("anchor", 0)) + 2 * int(clock.get("needed", 1)))
+        return frame
 
     def _joined(self) -> int:
         return len(self.latest.get("clock", {}).get("clock", {}).get("members", []))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from launch.node_details import experience_accounting, node_details, resume_baseline
 from nodes.records import load, measure
 
 
@@ -24,19 +25,21 @@ def collect(run_dir: Path, finals: dict[str, dict]) -> dict:
     learner = next((d for n, d in finals.items() if n in ("learner", "agent")), None)
     dropped = {"env": _seq_dropped(env)}
     for node, data in finals.items():
-        dropped[node] = _seq_dropped(data)
+        if node != "env":  # the env's final Stats holds no counters: they are in env.json
+            dropped[node] = _seq_dropped(data)
     if learner is not None:
         # experience: every frame the env produced must reach the learner; what did not is lost
         received = learner.get("received", {}).get("experience", {}).get("received", 0)
         env_sent_fail = env.get("send_dropped", {}).get("experience", 0)
         dropped["experience_unreceived"] = max(0, int(env.get("frames", 0)) - int(received)
-                                               - int(env_sent_fail)
+                                               - int(env_sent_fail) - resume_baseline(learner)
                                                - int(learner.get("received", {}).get("experience", {}).get("dropped", 0)))
     return {"env": env, "learner": learner, "dropped_by_node": dropped,
             "dropped": int(sum(dropped.values()))}
 
 
-def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dict, n_nodes: int) -> dict:
+def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dict, n_nodes: int,
+                  extra: dict | None = None) -> dict:
     run_dir = Path(run_dir)
     rec = load(run_dir / "env_frames.npz")
     m = measure(rec, from_frame, cfg.action_every)
@@ -57,6 +60,8 @@ def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dic
     details = {"measured_from_frame": from_frame, "total_frames": info["env"].get("frames"),
                "latency_simulated": cfg.inference_latency > 0, "dropped_by_node": info["dropped_by_node"],
                "env": info["env"], "finals": finals,
-               "clock_events": finals.get("clock", {}).get("events", [])}
+               "clock_events": finals.get("clock", {}).get("events", []),
+               "nodes": node_details(rec, from_frame, cfg.action_every, finals.get("clock", {}).get("events", [])),
+               "experience": experience_accounting(info["env"], info["learner"]), **(extra or {})}
     (run_dir / "details.json").write_text(json.dumps(details, indent=1, default=str))
     return summary

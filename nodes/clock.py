@@ -2,19 +2,22 @@
 
 It follows the env's frames (its ticks), tracks which inference nodes are alive, estimates
 the inference time with the chosen algorithm and publishes a :class:`PhaseMap` whenever
-membership or the needed ticks change (and every ``RESEND_S`` for late joiners).
+membership or the needed ticks change (and every ``RESEND_S`` for late joiners), each with
+a Tick carrying the env frame it was decided at.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from nodes.core import Out
-from nodes.membership import Membership
+from nodes.membership import HEARTBEAT_TIMEOUT_S, Membership
 from nodes.stagger import Estimator, Schedule, make_schedule, ticks_needed
 from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stats, Tick, Welcome
 
 RESEND_S = 0.5  # PhaseMap re-broadcast period
-EXP_REPHASE_MIN_S = 2.0  # exp_time: do not re-phase more often than this on estimate changes
+REPHASE_DOWN_MIN_S = 2.0  # a falling estimate re-phases at most this often (a rising one at once)
+DEFAULT_WINDOW = 120  # max_time forgets an outlier after this many reports (None: the paper's
+# never-decaying maximum, defect D4: one hiccup of a shared machine would cost coverage for good)
 
 
 @dataclass
@@ -25,7 +28,7 @@ class ClockConfig:
     margin_s: float = 0.0015  # transport + wake-up allowance added to reported inference time
     initial_s: float = 0.0  # initial inference-time estimate (the paper's --t_theta_max)
     warmup: int = 2
-    window: int | None = None
+    window: int | None = DEFAULT_WINDOW
     lead: int = 2  # ticks between publishing a schedule and its first start
     timeout_s: float = 1.0
 
@@ -61,8 +64,11 @@ class ClockCore:
 
     # -- inputs ---------------------------------------------------------------------------
     def on_frame(self, frame: int, now: float) -> list[Out]:
+        """Follow the env's frames. Ticks are not published per frame: inference nodes start on
+        the observation of their tick itself (one hop less), and 60 nodes woken every frame for
+        nothing cost a 2-core machine its realtime margin. A Tick goes out with every PhaseMap."""
         self.tick = max(self.tick, frame)
-        return [Out("ticks", Tick(frame=frame, epoch=self.schedule.epoch))]
+        return []
 
     def handle(self, msg, now: float, identity: bytes = b"") -> list[Out]:
         if isinstance(msg, Hello):
@@ -85,7 +91,7 @@ class ClockCore:
             out += self._rephase(now)
         if now - self.last_resend_t >= RESEND_S:
             self.last_resend_t = now
-            out.append(Out("ticks", self._phase_msg()))
+            out += self._phase_outs()
         return out
 
     # -- internals ------------------------------------------------------------------------
@@ -93,6 +99,13 @@ class ClockCore:
         if msg.kind not in ("inference",):
             return [Out("control", Welcome(to=msg.node, accepted=True, reason="observer",
                                            info=self._info()), identity)]
+        if msg.node in self.members.members:
+            # a member's Hello again: it was answered "rejoin" once per heartbeat queued while it
+            # was cut off, and hellos once per answer; the first one re-joined it, this one is
+            # only a sign of life (no new join, no re-phase)
+            self.members.seen(msg.node, now)
+            return [Out("control", Welcome(to=msg.node, accepted=True, reason="", info=self._info()),
+                        identity)]
         hint = float(msg.info.get("latency_s", 0.0) or 0.0)
         if hint > self.est.initial_s:
             self.est.initial_s = hint
@@ -116,8 +129,7 @@ class ClockCore:
             self.est.observe(msg.node, msg.inference_s)
             needed = self.needed()
             if needed > self.schedule.needed or (
-                    needed != self.schedule.needed and self.cfg.algorithm == "exp_time"
-                    and now - self.last_rephase_t >= EXP_REPHASE_MIN_S):
+                    needed < self.schedule.needed and now - self.last_rephase_t >= REPHASE_DOWN_MIN_S):
                 return self._rephase(now)
         return []
 
@@ -143,10 +155,11 @@ class ClockCore:
         self.last_rephase_t = now
         self.last_resend_t = now
         self.rephases += 1
-        return [Out("ticks", self._phase_msg())]
+        return self._phase_outs()
 
-    def _phase_msg(self) -> PhaseMap:
-        return schedule_to_msg(self.schedule, self.cfg.algorithm, self.est.estimate())
+    def _phase_outs(self) -> list[Out]:
+        return [Out("ticks", Tick(frame=self.tick, epoch=self.schedule.epoch)),
+                Out("ticks", schedule_to_msg(self.schedule, self.cfg.algorithm, self.est.estimate()))]
 
     def _info(self) -> dict:
         return {"fps": self.cfg.fps, "action_every": self.cfg.action_every,
@@ -159,7 +172,19 @@ class ClockCore:
             "needed": self.schedule.needed, "spacing": self.schedule.spacing,
             "estimate_s": self.est.estimate(), "rephases": self.rephases,
             "joins": dict(self.members.joins), "drops": dict(self.members.drops),
+            "recent_events": self.events[-8:],
         })
+
+
+def describe(ev: dict) -> str:
+    """One membership event as a log line that names the node, its host and its last tick."""
+    where = f"{ev['node']} on host {ev.get('host') or '?'}"
+    if ev["event"] == "drop":
+        return (f"{where} went stale (silent > {HEARTBEAT_TIMEOUT_S:g} s): last tick it answered "
+                f"{ev.get('last_tick', -1)}, now tick {ev['tick']}; dropped, the others re-phased")
+    if ev["event"] == "join":
+        return f"{where} joined at tick {ev['tick']}"
+    return f"{ev['node']} said bye at tick {ev['tick']}"
 
 
 TIMER_S = 0.05
@@ -174,7 +199,7 @@ def run(opts: dict) -> int:
         fps=float(opts["fps"]), action_every=int(opts.get("action_every", 1)),
         algorithm=opts.get("algorithm", "max_time"), margin_s=float(opts.get("margin_s", 0.0015)),
         initial_s=float(opts.get("initial_estimate_s", 0.0)),
-        window=opts.get("max_window")), opts["node_id"])
+        window=opts.get("max_window", DEFAULT_WINDOW) or None), opts["node_id"])
     clock = rt.clock
     try:
         rt.bind("ticks", opts.get("ports", {}).get("ticks", 0))
@@ -185,6 +210,7 @@ def run(opts: dict) -> int:
         rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints})))
         next_timer = clock.now()
         next_stats = clock.now()
+        logged = 0
         while not rt.should_stop():
             rt.poll(max(0.0, next_timer - clock.now()))
             now = clock.now()
@@ -195,6 +221,9 @@ def run(opts: dict) -> int:
             if now >= next_timer:
                 next_timer = now + TIMER_S
                 rt.send_all(core.on_timer(now))
+            for ev in core.events[logged:]:
+                (log.warning if ev["event"] == "drop" else log.info)("%s", describe(ev))
+            logged = len(core.events)
             if now >= next_stats:
                 next_stats = now + 0.25
                 rt.send(Out("stats", core.stats()))

@@ -1,7 +1,9 @@
 """The env node: steps the world on its own realtime clock and never waits for anyone.
 
 At each frame deadline it applies, on a due slot, the newest fresh action computed from a
-newer observation than the last one applied (else the default action), publishes the
+newer observation than the last one applied and meant for this frame or an earlier one
+(``Action.land``: early arrivals are held, so jitter never makes an action land early),
+else the default action, publishes the
 observation of that frame, steps the world one frame, and pushes the frame's experience.
 Everything it does is recorded per frame (:mod:`nodes.records`) for the summary and plots.
 """
@@ -48,7 +50,7 @@ class EnvCore:
         self.obs = np.ascontiguousarray(self.obs)
         self.ep_return = 0.0
         self.returns: list[float] = []
-        self.candidate: tuple[Action, float] | None = None  # newest fresh action and its arrival
+        self.pending: list[tuple[Action, float]] = []  # fresh actions not applied yet, with arrival
         self.last_obs_applied = -1
         self.current = self.noop  # action held through the current slot
         self.pub_time = np.full(PUB_RING, np.nan)
@@ -57,18 +59,27 @@ class EnvCore:
 
     # -- inputs ---------------------------------------------------------------------------
     def on_action(self, msg: Action, now: float) -> None:
-        """Keep the newest fresh action; count what is stale, superseded or invalid."""
+        """Keep a fresh action until its landing frame; count what is stale or invalid."""
         if not (0 <= msg.action < self.n_actions) or msg.frame >= self.frame:
             self.counts["bad_action"] += 1
             return
         if msg.frame <= self.last_obs_applied:
             self.counts["stale"] += 1
             return
-        if self.candidate is not None:
-            self.counts["superseded"] += 1
-            if self.candidate[0].frame >= msg.frame:
-                return
-        self.candidate = (msg, now)
+        self.pending.append((msg, now))
+
+    def _take(self, f: int) -> tuple[Action, float] | None:
+        """The newest fresh action meant for frame ``f`` or earlier; older ones it supersedes
+        are counted and dropped, ones meant for later frames are kept."""
+        ready = [p for p in self.pending if p[0].land <= f]
+        if not ready:
+            return None
+        best = max(ready, key=lambda p: p[0].frame)
+        self.counts["superseded"] += len(ready) - 1
+        later = [p for p in self.pending if p[0].land > f]
+        self.pending = [p for p in later if p[0].frame > best[0].frame]
+        self.counts["stale"] += len(later) - len(self.pending)
+        return best
 
     def step(self, now: float, deadline: float) -> list[Out]:
         """Run the frame due at ``deadline`` (``now`` is when it actually starts)."""
@@ -79,9 +90,9 @@ class EnvCore:
         f = self.frame
         act_msg, arrival = None, float("nan")
         if f % self.cfg.action_every == 0:
-            if self.candidate is not None:
-                act_msg, arrival = self.candidate
-                self.candidate = None
+            taken = self._take(f)
+            if taken is not None:
+                act_msg, arrival = taken
                 self.current = act_msg.action
                 self.last_obs_applied = act_msg.frame
             elif self.cfg.default_action == "noop":

@@ -14,9 +14,11 @@ import numpy as np
 from nodes.clock import msg_to_schedule
 from nodes.core import Out
 from nodes.stagger import Schedule
-from protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Welcome
+from protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Tick, Welcome
+from protocol.topology import frame_topic
 
 HEARTBEAT_EVERY_S = 0.2
+KEEP_SCHEDULES = 8  # phase maps remembered (a newer one may take effect later than an older)
 CONTROL_CHANNELS = ("ticks", "control", "weights")  # what is handled during the latency wait
 
 
@@ -33,13 +35,13 @@ class InferenceCore:
 
     node_id: str
     cfg: InferenceConfig
-    schedule: Schedule | None = None
-    pending: list = field(default_factory=list)  # schedules not yet in effect (by anchor)
+    schedules: list = field(default_factory=list)  # known schedules, oldest epoch first
     welcomed: bool = False
     count: int = 0
     last_tick: int = -1
     last_inference_s: float = 0.0
     missed: int = 0  # own start ticks passed while busy or not yet seen
+    seen: int = -1  # newest env frame known (from observations and ticks)
     times: list = field(default_factory=list)
 
     def __post_init__(self):
@@ -59,14 +61,21 @@ class InferenceCore:
 
     def on_phase_map(self, msg: PhaseMap) -> None:
         s = msg_to_schedule(msg)
-        latest = self.pending[-1] if self.pending else self.schedule
-        if latest is None or s.epoch > latest.epoch:
-            self.pending.append(s)
+        if not self.schedules or s.epoch > self.schedules[-1].epoch:
+            self.schedules = self.schedules[-(KEEP_SCHEDULES - 1):] + [s]
+
+    @property
+    def schedule(self) -> Schedule | None:
+        """The newest schedule known (in force from its anchor on)."""
+        return self.schedules[-1] if self.schedules else None
 
     def _schedule_at(self, tick: int) -> Schedule | None:
-        while self.pending and self.pending[0].anchor <= tick:
-            self.schedule = self.pending.pop(0)
-        return self.schedule
+        """The schedule in force at ``tick``: the newest one whose anchor is not after it.
+        A pure function of the tick and the maps received, so replay decides the same."""
+        for s in reversed(self.schedules):
+            if s.anchor <= tick:
+                return s
+        return None
 
     def pick(self, frames: list[int]) -> int | None:
         """Given the frames just received (oldest first), the index of the one to start on:
@@ -74,6 +83,7 @@ class InferenceCore:
         newest were missed (the node was busy) and are counted."""
         if not frames:
             return None
+        self.seen = max(self.seen, frames[-1])
         chosen = None
         for i, f in enumerate(frames):
             s = self._schedule_at(f)
@@ -86,11 +96,20 @@ class InferenceCore:
 
     def next_start(self, after: int) -> int | None:
         """This node's first start tick >= ``after``, under the schedule in effect then."""
-        t = self.schedule.next_start(self.node_id, after) if self.schedule else None
-        if self.pending and (t is None or t >= self.pending[0].anchor):
-            p = self.pending[0]
-            t = p.next_start(self.node_id, max(after, p.anchor))
-        return t
+        best = None
+        for s in self.schedules:
+            t = s.next_start(self.node_id, max(after, s.anchor))
+            if t is not None and self._schedule_at(t) is s and (best is None or t < best):
+                best = t
+        return best
+
+    def wanted_frames(self) -> set[int]:
+        """The frames whose observations this node needs: its next two start ticks."""
+        first = self.next_start(self.seen + 1)
+        if first is None:
+            return set()
+        second = self.next_start(first + 1)
+        return {first} if second is None else {first, second}
 
     def target_time(self, start: float) -> float:
         """When to send: the observation's arrival plus the simulated latency (+- jitter)."""
@@ -106,13 +125,15 @@ class InferenceCore:
         self.last_tick = frame
         self.last_inference_s = took
         self.times.append(took)
+        sched = self._schedule_at(frame)
         act = Action(frame=frame, action=int(action), inference_s=took,
-                     weights_version=weights_version, greedy=bool(greedy))
+                     weights_version=weights_version, greedy=bool(greedy),
+                     land=frame + sched.needed if sched is not None else -1)
         return [Out("actions", act), Out("control", self.heartbeat())]
 
-    def heartbeat(self) -> Heartbeat:
+    def heartbeat(self, busy: bool = False) -> Heartbeat:
         t = self.times[-200:]
-        return Heartbeat(busy=False, last_tick=self.last_tick, inference_s=self.last_inference_s,
+        return Heartbeat(busy=busy, last_tick=self.last_tick, inference_s=self.last_inference_s,
                          inference_mean_s=float(np.mean(t)) if t else 0.0,
                          inference_max_s=float(np.max(t)) if t else 0.0, count=self.count)
 
@@ -164,40 +185,33 @@ def run(opts: dict) -> int:
     try:
         for ch in ("obs", "actions", "ticks", "control", "weights", "stats"):
             if conn.get(ch):
-                rt.connect(ch, conn[ch])
+                rt.connect(ch, conn[ch], subscribe_all=ch != "obs")
         rt.send(Out("control", core.hello(rt.hostname, os.getpid())))
         next_hb = clock.now() + HEARTBEAT_EVERY_S
         next_stats = clock.now()
-        frame_s = 1.0 / float(opts.get("fps", 60.0))
-        last = None  # (frame, local receive time) of the newest observation seen
         while not rt.should_stop():
-            timeout = min(next_hb - clock.now(), 0.05)
-            wake = _expected_wake(core, last, frame_s)
-            if wake is not None and wake - clock.now() > 0:
-                # nothing to do before our next tick: sleep through the other frames
-                rt.poll(min(timeout, wake - clock.now()), CONTROL_CHANNELS)
-                _control(rt, core, policy)
-                ready = set()
-            else:
-                ready = rt.poll(timeout)
+            # only the observations of our own next ticks travel to us (topic per frame)
+            rt.subscribe("obs", {frame_topic(f) for f in core.wanted_frames()})
+            ready = rt.poll(min(next_hb - clock.now(), 0.05))
             now = clock.now()
             _control(rt, core, policy)
             if "obs" in ready:
                 got = rt.drain("obs")
-                if len(got) == 1:  # it just arrived: a good anchor for the frame timing
-                    last = (got[0][0].frame, now)
                 i = core.pick([m.frame for m, _ in got])
                 if i is not None:
                     obs_msg = got[i][0]
                     action, greedy = policy.act(obs_msg.obs, eps(obs_msg.frame), core.rng)
                     target = core.target_time(now)
                     while (left := target - clock.now()) > 0:  # simulated latency: wait in poll
-                        rt.poll(left, CONTROL_CHANNELS)
+                        rt.poll(min(left, max(0.0, next_hb - clock.now())), CONTROL_CHANNELS)
                         _control(rt, core, policy)
+                        if clock.now() >= next_hb:  # a long inference must not look like death
+                            next_hb = clock.now() + HEARTBEAT_EVERY_S
+                            rt.send(Out("control", core.heartbeat(busy=True)))
                     rt.send_all(core.finished(obs_msg.frame, action, greedy, now, clock.now(),
                                               policy.version))
             if clock.now() >= next_hb:
-                next_hb += HEARTBEAT_EVERY_S
+                next_hb = clock.now() + HEARTBEAT_EVERY_S
                 rt.send(Out("control", core.heartbeat()))
             if clock.now() >= next_stats:
                 next_stats += 1.0
@@ -210,27 +224,14 @@ def run(opts: dict) -> int:
     return 0
 
 
-WAKE_EARLY_S = 0.003  # wake this long before the observation of our next tick is due
-
-
-def _expected_wake(core: InferenceCore, last, frame_s: float) -> float | None:
-    """When the observation of this node's next start tick should arrive, minus a margin;
-    None when unknown (then every observation is looked at)."""
-    if last is None:
-        return None
-    frame, seen_at = last
-    nxt = core.next_start(frame + 1)
-    if nxt is None:
-        return None
-    return seen_at + (nxt - frame) * frame_s - WAKE_EARLY_S
-
-
 def _control(rt, core: InferenceCore, policy) -> None:
     """Handle schedule, control and weights messages waiting (never observations)."""
     import os
     for msg, _ in rt.drain("ticks") if "ticks" in rt.sockets else ():
         if isinstance(msg, PhaseMap):
             core.on_phase_map(msg)
+        elif isinstance(msg, Tick):
+            core.seen = max(core.seen, msg.frame)
     for msg, _ in rt.drain("control") if "control" in rt.sockets else ():
         if isinstance(msg, Welcome) and core.on_welcome(msg):
             rt.send(Out("control", core.hello(rt.hostname, os.getpid())))

@@ -31,9 +31,14 @@ class LearnerCore:
         self.transitions = 0
         self.version = 0
         self.last: dict = {}
+        self.next_seq = 0  # sequence number after the last experience taken (for --resume)
+        self.first_seq: int | None = None  # of the first experience this process took
 
     def on_experience(self, msg) -> None:
         self.frames += 1
+        self.next_seq = msg.seq + 1
+        if self.first_seq is None:
+            self.first_seq = msg.seq
         for tr in self.builder.add(msg):
             self.dqn.observe(tr)
             self.transitions += 1
@@ -76,13 +81,33 @@ def make_dqn(opts: dict):
     return DQNLearner(model_factory(opts), int(opts["policy_actions"]), cfg)
 
 
-def save_checkpoint(core: LearnerCore, run_dir) -> None:
+def save_checkpoint(core: LearnerCore, run_dir, run_id: str = "") -> None:
     import torch
     from pathlib import Path
     path = Path(run_dir) / "checkpoint.pt"
     tmp = path.with_suffix(".tmp")
-    torch.save({"learner": core.dqn.state_dict(include_replay=False), "frames": core.frames}, tmp)
+    torch.save({"learner": core.dqn.state_dict(include_replay=False), "frames": core.frames,
+                "run_id": run_id, "experience_next_seq": core.next_seq}, tmp)
     tmp.replace(path)
+
+
+def resume(core: LearnerCore, run_dir, run_id: str = "") -> dict:
+    """Continue from ``run_dir/checkpoint.pt``. In the same run (same ``run_id``, the same env
+    still numbering its experience) the experience sent after the checkpoint that this learner
+    does not receive is counted as dropped: the returned ``next_seq`` is where counting starts."""
+    import torch
+    from pathlib import Path
+    path = Path(run_dir) / "checkpoint.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"--resume {run_dir}: no checkpoint.pt there (a learner writes it "
+                                "every checkpoint_every updates and when it stops)")
+    ck = torch.load(path, weights_only=True)
+    core.dqn.load_state_dict(ck["learner"])
+    core.frames = int(ck["frames"])
+    same_run = bool(run_id) and ck.get("run_id") == run_id
+    core.next_seq = int(ck.get("experience_next_seq", 0)) if same_run else 0
+    return {"checkpoint": str(path), "updates": core.dqn.updates, "frames": core.frames,
+            "same_run": same_run, "next_seq": core.next_seq}
 
 
 def run(opts: dict) -> int:
@@ -97,11 +122,17 @@ def run(opts: dict) -> int:
         int(opts.get("learn_every", 4)), int(opts.get("publish_every", 50)),
         int(opts.get("checkpoint_every", 2000))))
     clock = rt.clock
+    resumed = resume(core, opts["resume"], opts.get("run_id", "")) if opts.get("resume") else {}
+    if resumed:
+        log.info("resumed from %(checkpoint)s: %(updates)d updates, %(frames)d frames; experience "
+                 "from seq %(next_seq)d on that does not arrive is counted as dropped", resumed)
     try:
-        rt.bind("weights")
+        rt.bind("weights", opts.get("ports", {}).get("weights", 0))
         for ch in ("experience", "stats"):
             if opts.get("connect", {}).get(ch):
                 rt.connect(ch, opts["connect"][ch])
+        if "experience" in rt.seq_in:  # after a resume: what the checkpoint has not seen is owed
+            rt.seq_in["experience"].start = resumed.get("next_seq", 0)
         rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints})))
         next_stats = clock.now()
         next_weights = clock.now()
@@ -112,7 +143,7 @@ def run(opts: dict) -> int:
             if core.owed():
                 rt.send_all(core.learn())
                 if core.checkpoint_due():
-                    save_checkpoint(core, opts["run_dir"])
+                    save_checkpoint(core, opts["run_dir"], opts.get("run_id", ""))
             now = clock.now()
             if now >= next_weights:  # late joiners get the current weights too
                 next_weights = now + 2.0
@@ -124,9 +155,11 @@ def run(opts: dict) -> int:
         if "experience" in rt.sockets:  # take what the env sent before it stopped: nothing unaccounted
             for msg, _ in rt.drain("experience"):
                 core.on_experience(msg)
-        save_checkpoint(core, opts["run_dir"])
+        save_checkpoint(core, opts["run_dir"], opts.get("run_id", ""))
         data = {**core.stats().data, "dropped": rt.seq_in["experience"].dropped
                 if "experience" in rt.seq_in else 0, **rt.counters()}
+        if resumed:
+            data["resume"] = {**resumed, "first_seq": core.first_seq}
         rt.send(Out("stats", Stats(kind="learner_final", data=data)))
         rt.close()
         log.info("learner stopped after %d updates", core.dqn.updates)

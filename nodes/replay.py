@@ -35,8 +35,8 @@ class ReplayResult:
 
 
 def _records(path):
-    reader = TraceReader(path)
-    return reader.meta, list(reader)
+    with TraceReader(path) as reader:
+        return reader.meta, list(reader)
 
 
 def replay_inference(path) -> ReplayResult:

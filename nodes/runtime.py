@@ -62,13 +62,16 @@ class Runtime:
                                             "opts": {k: v for k, v in opts.items() if k != "connect"}})
         # before the zmq context: its I/O thread inherits the scheduling class
         priority = set_priority(kind) if opts.get("realtime_priority", True) else "default"
-        rt = cls(opts["node_id"], kind, host=opts.get("bind_host", "127.0.0.1"), trace=trace)
+        from nodes.security import from_opts  # CurveZMQ when the run leaves loopback
+        rt = cls(opts["node_id"], kind, host=opts.get("bind_host", "127.0.0.1"), trace=trace,
+                 security=from_opts(opts), advertise=opts.get("advertise_host"))
+        rt.hostname = opts.get("host_label") or rt.hostname  # the host as the launcher names it
         rt.install_signal_handlers()
         rt.priority = priority
         return rt
 
     def __init__(self, node_id: str, kind: str, *, clock: Clock | None = None, trace=None,
-                 host: str = "127.0.0.1"):
+                 host: str = "127.0.0.1", security=None, advertise: str | None = None):
         self.node_id = node_id
         self.kind = kind
         self.clock = clock or Clock()
@@ -86,29 +89,65 @@ class Runtime:
         self._parent = os.getppid()
         self.poller = zmq.Poller()
         self._pollers: dict[tuple, zmq.Poller] = {}
+        self.topics: dict[str, set[bytes]] = {}
         self.priority = "default"
+        self.security = security  # nodes.security.CurveKeys or None (plain TCP)
+        self.auth = None  # its ZAP handler, started at the first bind
+        self.advertise = advertise  # the address others connect to, when binding 0.0.0.0
 
     # -- sockets --------------------------------------------------------------------------
     def bind(self, channel: str, port: int = 0) -> str:
         sock = make_socket(self.ctx, channel, "bind")
-        self.endpoints[channel] = bind(sock, self.host, port)
+        if sock.type == zmq.ROUTER:  # a node reconnecting after a cut link takes its id back
+            sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        if self.security is not None:
+            if self.auth is None:
+                self.auth = self.security.authenticator(self.ctx, log)
+            self.security.server(sock)
+        try:
+            ep = bind(sock, self.host, port)
+        except zmq.ZMQError as exc:
+            sock.close(linger=0)
+            hint = {zmq.EADDRINUSE: "the port is already in use on this host: free it or choose "
+                                    "other ports (stagger launch --base-port)",
+                    zmq.EADDRNOTAVAIL: "the address is not one of this host's: check the host's "
+                                       "address or bind every interface (--bind-all)"}.get(exc.errno, "")
+            raise RuntimeError(f"{self.node_id}: cannot bind {channel} on {self.host}:{port or 'random'}: "
+                               f"{exc.strerror}. {hint}") from None
+        if self.advertise:
+            ep = ep.replace(f"//{self.host}:", f"//{self.advertise}:")
+        self.endpoints[channel] = ep
         self._add(channel, sock)
         return self.endpoints[channel]
 
-    def connect(self, channel: str, endpoint: str) -> zmq.Socket:
-        sock = make_socket(self.ctx, channel, "connect", identity=self.node_id
-                           if CHANNELS[channel].connect_type == zmq.DEALER else None)
+    def connect(self, channel: str, endpoint: str, *, subscribe_all: bool = True) -> zmq.Socket:
+        """Connect to ``channel``. A SUB with ``subscribe_all=False`` receives only the topics
+        given to :meth:`subscribe`; its gaps are by design, so it keeps no sequence counter."""
+        sock = make_socket(self.ctx, channel, "connect", subscribe=subscribe_all,
+                           identity=self.node_id if CHANNELS[channel].connect_type == zmq.DEALER else None)
+        if self.security is not None:
+            self.security.client(sock)
         sock.connect(endpoint)
-        self._add(channel, sock)
+        self._add(channel, sock, count=subscribe_all)
         return sock
 
-    def _add(self, channel: str, sock: zmq.Socket) -> None:
+    def subscribe(self, channel: str, topics: set[bytes]) -> None:
+        """Make the SUB on ``channel`` receive exactly ``topics`` (b"" = everything)."""
+        sock, have = self.sockets[channel], self.topics.setdefault(channel, set())
+        for t in topics - have:
+            sock.setsockopt(zmq.SUBSCRIBE, t)
+        for t in have - topics:
+            sock.setsockopt(zmq.UNSUBSCRIBE, t)
+        self.topics[channel] = set(topics)
+
+    def _add(self, channel: str, sock: zmq.Socket, count: bool = True) -> None:
         self.sockets[channel] = sock
         if sock.type in (zmq.SUB, zmq.PULL, zmq.ROUTER, zmq.DEALER):
             self.poller.register(sock, zmq.POLLIN)
-            # PUB subscribers may have joined late: the first message seen is the baseline
-            start = None if sock.type == zmq.SUB else 0
-            self.seq_in[channel] = SeqCounter(start=start)
+            if count:  # PUB subscribers may join late: the first message seen is the baseline
+                self.seq_in[channel] = SeqCounter(start=None if sock.type == zmq.SUB else 0)
+            if sock.type == zmq.SUB and count:
+                self.topics[channel] = {b""}
 
     # -- send / receive -------------------------------------------------------------------
     def send(self, out: Out) -> bool:
@@ -120,6 +159,8 @@ class Runtime:
         msg = out.msg.stamped(self.node_id, self.next_seq[seq_key], self.clock.now())
         frames = codec.encode(msg)
         wire = frames if out.to is None else [out.to] + frames
+        if CHANNELS[out.channel].topic:
+            wire = [CHANNELS[out.channel].topic_of(msg)] + wire
         try:
             sock.send_multipart(wire, flags=zmq.NOBLOCK, copy=False)
         except (zmq.Again, zmq.ZMQError):
@@ -149,6 +190,8 @@ class Runtime:
             identity = b""
             if sock.type == zmq.ROUTER:
                 identity, frames = frames[0].bytes, frames[1:]
+            elif CHANNELS[channel].topic:
+                frames = frames[1:]
             if self.trace is not None:
                 self.trace.write("in", channel, now, frames)
             try:
@@ -157,7 +200,8 @@ class Runtime:
                 self.rejected[exc.reason] += 1
                 log.warning("%s: rejected a message on %s: %s", self.node_id, channel, exc)
                 continue
-            self.seq_in[channel].observe(msg.node, msg.seq)
+            if channel in self.seq_in:
+                self.seq_in[channel].observe(msg.node, msg.seq)
             return msg, identity
 
     def drain(self, channel: str):
@@ -202,6 +246,8 @@ class Runtime:
     def close(self) -> None:
         for sock in self.sockets.values():
             sock.close()
+        if self.auth is not None:
+            self.auth.stop()
         self.ctx.term()
         if self.trace is not None:
             self.trace.close()

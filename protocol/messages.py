@@ -173,6 +173,7 @@ class Action(Message):
     inference_s: float = 0.0
     weights_version: int = 0
     greedy: bool = False
+    land: int = -1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,6 +31,12 @@ class Channel:
     types: frozenset[str]  # message types allowed on it
     max_bytes: int  # largest message a receiver accepts
     drop_ok: bool  # True: losing a message is normal (still counted); False: every loss is a fault
+    topic: bool = False  # a topic frame (see ``topic_of``) precedes the message frames
+
+    def topic_of(self, msg: Message) -> bytes:
+        """The topic frame of ``msg`` on this channel: its env frame as 8 bytes, big-endian,
+        so a subscriber can take the frames it starts on and nothing else."""
+        return frame_topic(msg.frame)
 
     def socket_type(self, role: str) -> int:
         if role == "bind":
@@ -49,7 +55,7 @@ CHANNELS: dict[str, Channel] = {
         # that arrives while a subscriber is busy (60 frames at 1 s inference), or the drained
         # "newest" observation is stale. Measured: hwm 4 lost frames 581-599 of 600.
         Channel("obs", zmq.PUB, zmq.SUB, ("env",), ("inference", "clock", "sequential"),
-                256, LINGER_MS, frozenset({"Observation"}), 16 * MiB, True),
+                256, LINGER_MS, frozenset({"Observation"}), 16 * MiB, True, topic=True),
         Channel("actions", zmq.PULL, zmq.PUSH, ("env",), ("inference", "sequential"),
                 256, LINGER_MS, frozenset({"Action"}), 1 * MiB, False),
         Channel("ticks", zmq.PUB, zmq.SUB, ("clock",), ("inference", "sequential"),
@@ -67,6 +73,11 @@ CHANNELS: dict[str, Channel] = {
                 1024, LINGER_MS, frozenset({"Stats"}), 16 * MiB, True),
     )
 }
+
+
+def frame_topic(frame: int) -> bytes:
+    """Topic of the messages of env frame ``frame`` (a SUB prefix that matches it alone)."""
+    return int(frame).to_bytes(8, "big")
 
 
 def channel(name_or_channel: "str | Channel") -> Channel:

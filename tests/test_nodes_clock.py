@@ -72,7 +72,48 @@ def test_heartbeat_from_unknown_node_asks_it_to_rejoin():
     assert isinstance(outs[0].msg, Welcome) and not outs[0].msg.accepted and outs[0].msg.reason == "rejoin"
 
 
-def test_tick_per_frame():
+def test_ticks_follow_env_frames_and_go_out_with_each_phase_map():
     clock, core = make(1)
-    outs = core.on_frame(42, clock.now())
-    assert outs[0].msg.frame == 42 and outs[0].channel == "ticks"
+    assert core.on_frame(42, clock.now()) == []
+    clock.advance(1.0)
+    outs = core.on_timer(clock.now())
+    ticks = [o.msg for o in outs if o.msg.TYPE == "Tick"]
+    assert ticks and ticks[0].frame == 42 and ticks[0].epoch == core.schedule.epoch
+    assert phase_maps(outs)
+
+
+def test_inference_core_wants_its_next_ticks_even_with_schedules_it_never_used():
+    """A node that has seen no observation yet follows the newest schedule in force."""
+    from nodes.clock import schedule_to_msg
+    from nodes.inference import InferenceConfig, InferenceCore
+    from nodes.stagger import make_schedule
+    core = InferenceCore("b", InferenceConfig())
+    old = make_schedule(1, {"a": 0, "b": 0}, now=0, needed=2)
+    new = make_schedule(2, {"b": 0, "a": 0, "c": 0}, now=100, needed=3)
+    core.on_phase_map(schedule_to_msg(old, "max_time", 0.0))
+    core.on_phase_map(schedule_to_msg(new, "max_time", 0.0))
+    core.seen = 200
+    want = core.wanted_frames()
+    assert want and all(new.starter(f) == "b" for f in want) and min(want) > 200
+
+
+def test_max_time_forgets_an_outlier_and_rephases_back_down():
+    clock, core = make(3, latency_frames=2.5)
+    core.est.window = 10
+    count = 0
+
+    def report(frames):
+        nonlocal count
+        count += 1
+        return core.handle(Heartbeat(node="n0", last_tick=100 + count, inference_s=frames * FRAME,
+                                     count=count), clock.now(), b"n0")
+
+    for _ in range(3):
+        report(2.5)
+    assert core.schedule.needed == 3
+    report(5.5)  # one hiccup: Algorithm 1 reacts at once
+    assert core.schedule.needed == 6
+    for _ in range(12):
+        clock.advance(0.25)
+        report(2.5)
+    assert core.schedule.needed == 3  # the outlier left the window: back to 3 ticks

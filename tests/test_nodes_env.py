@@ -62,6 +62,18 @@ def test_newest_fresh_action_is_applied_once_then_default():
     assert c.counts["stale"] == 1
 
 
+def test_an_early_action_is_held_until_its_landing_frame():
+    """Jitter must not let an action land early and supersede the one before it."""
+    c = core()
+    run_frames(c, 10)  # frames 0..9 done; the next is frame 10
+    c.on_action(Action(node="a", frame=7, action=1, land=10), 0.0)
+    c.on_action(Action(node="b", frame=8, action=2, land=11), 0.0)  # arrived early
+    outs = run_frames(c, 2)
+    exp = [o.msg for o in outs if isinstance(o.msg, Experience)]
+    assert [(e.frame, e.action, e.action_frame) for e in exp] == [(10, 1, 7), (11, 2, 8)]
+    assert c.counts["superseded"] == 0
+
+
 def test_repeat_default_holds_the_last_action():
     c = core(default_action="repeat")
     run_frames(c, 3)
@@ -75,7 +87,7 @@ def test_invalid_action_is_rejected_and_counted():
     run_frames(c, 3)
     c.on_action(Action(node="a", frame=2, action=7), 0.0)
     c.on_action(Action(node="a", frame=9, action=1), 0.0)  # from the future
-    assert c.counts["bad_action"] == 2 and c.candidate is None
+    assert c.counts["bad_action"] == 2 and c.pending == []
 
 
 def test_observation_published_each_frame_matches_experience():

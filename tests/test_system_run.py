@@ -4,6 +4,7 @@ import json
 import pytest
 
 from launch.run import RunConfig, Supervisor
+from nodes.replay import replay
 
 pytestmark = pytest.mark.system
 
@@ -15,7 +16,7 @@ SUMMARY_KEYS = {"mode", "algorithm", "inference_nodes", "inference_latency_s", "
 def test_staggered_run_on_loopback_covers_the_frames(tmp_path):
     """3 nodes for a simulated 2.5-frame model: a fresh action on (nearly) every frame."""
     cfg = RunConfig(game="catcher", inference_nodes=3, inference_latency=2.5 / 59.7275,
-                    duration=10.0, run_dir=str(tmp_path / "run"), seed=1)
+                    duration=10.0, run_dir=str(tmp_path / "run"), seed=1, trace=True)
     s = Supervisor(cfg).run()
     assert set(s) == SUMMARY_KEYS
     assert s["coverage"] >= 0.95, s
@@ -29,6 +30,10 @@ def test_staggered_run_on_loopback_covers_the_frames(tmp_path):
     for node in ("env", "clock", "learner", "inf00", "inf01", "inf02"):
         assert (run / "logs" / f"{node}.log").exists()
     assert (run / "metrics.jsonl").stat().st_size > 0
+    # the recorded traces replay into the node cores: same actions (weights included), same frames
+    for node in ("inf01", "env"):
+        res = replay(run / "traces" / f"{node}.trace")
+        assert res.ok, (node, res.first_difference())
 
 
 def test_sequential_run_acts_every_ceil_latency_frames(tmp_path):

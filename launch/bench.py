@@ -1,0 +1,16 @@
+"""`stagger bench`: the benchmarks, one module each (they print their figures and write JSON
+and PNG files into ``--out``). Their commands are added at the end of this file."""
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def bench():
+    """The benchmarks (they print their figures)."""
+
+
+# Benchmarks defined in their own modules register here, one line each.
+from launch.bench_scaling import scaling  # noqa: E402
+
+bench.add_command(scaling)

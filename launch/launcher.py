@@ -1,0 +1,235 @@
+"""`stagger launch`: one run spread over several machines.
+
+The same run as ``stagger run`` (same start order, measured window and summary), but every
+node is started on its host through ``stagger agent`` over ssh or srun (``launch.remote``),
+binds that host's address, and (off loopback) speaks CurveZMQ with the run's keys. Policy:
+- env and clock are required: if one exits, every node is stopped and the launch fails with
+  its last log lines; so does any node that exits before the measured window starts;
+- an inference node may die or be cut off: the clock drops it by heartbeat timeout and
+  re-phases the others; a node that comes back (or one started by hand with
+  ``stagger node inference --connection RUN_DIR/connection.json``) is given a phase again;
+- a learner that exits is restarted from its last checkpoint (``--learner-restarts``); the
+  experience it missed is counted as dropped, exactly.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from launch import connection
+from launch.hosts import Placement
+from launch.remote import LaunchError, Transport, check_hosts, fetch, resolve, route_source
+from launch.run import RunError, Supervisor, probe_game
+from launch.streams import Printer, RemoteNode, stop_remote
+from launch.summary import write_summary
+from nodes.security import CurveKeys, generate_keys, is_loopback, key_files
+
+REQUIRED = ("env", "clock")
+PORT_OFFSETS = {"obs": 0, "actions": 1, "experience": 2, "ticks": 3, "control": 4, "weights": 5, "stats": 6}
+
+
+@dataclass
+class LaunchOptions:
+    insecure: bool = False  # plain TCP even off loopback (warned about loudly by the CLI)
+    keys_dir: str | None = None  # the run's CURVE keys (default RUN_DIR/keys, made if missing)
+    bind_all: bool = False  # bind 0.0.0.0 and advertise the host's address
+    base_port: int = 0  # 0: every binder takes a random port and reports it
+    launcher_address: str | None = None  # default: this machine's address towards the hosts
+    learner_restarts: int = 1
+    checkpoint_every: int = 2000
+    resume: str | None = None  # the learner starts from RUN_DIR/checkpoint.pt of an earlier run
+    remote_dir: str | None = None  # run directory on the hosts (default: the same absolute path)
+
+
+class Launcher(Supervisor):
+    """A Supervisor whose nodes run on other hosts (see the module docstring for the policy)."""
+
+    def __init__(self, cfg, placement: Placement, transport: Transport, lo: LaunchOptions,
+                 status=None, printer: Printer | None = None):
+        super().__init__(cfg, status)
+        from nodes.runtime import Runtime
+        self.run_dir = self.run_dir.resolve()
+        self.placement, self.transport, self.lo = placement, transport, lo
+        self.printer = printer or Printer()
+        self.say = lambda text: self.printer("launch", text)
+        self.run_id = secrets.token_hex(8)
+        self.remote_dir = lo.remote_dir or str(self.run_dir)
+        self.handled: set[int] = set()
+        self.restarts = 0
+        self.measuring = False
+        self.conn: dict | None = None
+        self.keys_dir = None
+        self.rt.close()  # the supervisor bound loopback; the stats channel moves below
+        try:
+            self.address, self.loopback = self._addresses()
+            self.secure = not lo.insecure and not self.loopback
+            if self.secure:
+                self.keys_dir = generate_keys(Path(lo.keys_dir) if lo.keys_dir else self.run_dir / "keys")
+            self.rt = Runtime("supervisor", "supervisor", host="0.0.0.0" if lo.bind_all else self.address,
+                              security=CurveKeys.load(self.keys_dir) if self.secure else None,
+                              advertise=self.address if lo.bind_all else None)
+        except BaseException:
+            self.metrics.close()
+            raise
+        try:  # on an address every host reaches
+            self.stats_ep = self.rt.bind("stats", self._port("stats"))
+        except BaseException:
+            self.metrics.close()
+            self.rt.close()
+            raise
+        self.endpoints = {"stats": self.stats_ep}
+        c = cfg
+        self.kinds = {"env": {"default_action": c.default_action, "expect_learner": c.learner},
+                      "learner": {"checkpoint_every": lo.checkpoint_every},
+                      "clock": {"algorithm": c.algorithm, "margin_s": c.margin_s}}
+        self.host_of = {"env": placement.env, "clock": placement.env, "learner": placement.learner,
+                        **dict(placement.inference_nodes())}
+
+    def _addresses(self) -> tuple[str, bool]:
+        ips = {h: resolve(self.transport, h) for h in self.placement.hosts()}
+        remote = [ip for ip in ips.values() if not is_loopback(ip)]
+        if not remote:
+            return "127.0.0.1", True
+        return self.lo.launcher_address or route_source(remote[0]), False
+
+    def _port(self, channel: str) -> int:
+        return self.lo.base_port + PORT_OFFSETS[channel] if self.lo.base_port else 0
+
+    # -- nodes ----------------------------------------------------------------------------
+    def start(self, kind: str, node_id: str, opts: dict, binds: tuple[str, ...] = ()) -> None:
+        host = self.host_of[node_id]
+        o = {**self.base_opts(), **opts, "connect": dict(self.endpoints), "node_id": node_id,
+             "run_dir": self.remote_dir, "run_id": self.run_id, "host_label": host,
+             "launcher_address": self.address}
+        if self.loopback:
+            o["bind_host"] = "127.0.0.1"
+        elif self.lo.bind_all:
+            o.update(bind_host="0.0.0.0", advertise_host="auto")
+        else:
+            o["bind_host"] = "auto"
+        if self.lo.base_port and kind in connection.BINDS:
+            o.setdefault("ports", {ch: self._port(ch) for ch in connection.BINDS[kind]})
+        files = {}
+        if self.secure:
+            o["security"] = {"mechanism": "curve", "keys": f"{self.remote_dir}/keys"}
+            files = {f"keys/{k}": v for k, v in key_files(self.keys_dir, kind in connection.BINDS).items()}
+        if self.conn is not None:
+            files["connection.json"] = json.dumps(self.conn, indent=1)
+        payload = {"kind": kind, "node_id": node_id, "run_dir": self.remote_dir, "opts": o, "files": files}
+        self.nodes.append(RemoteNode(node_id, kind, host, self.transport.agent_argv(host, node_id), payload,
+                                     self.run_dir / "logs" / f"{node_id}.log", self.printer))
+        if binds:
+            self.wait_for(f"{node_id} on {host} to bind {', '.join(binds)}",
+                          lambda: all(b in self.endpoints for b in binds), 60.0)
+
+    def _check_alive(self) -> None:
+        for n in list(self.nodes):
+            if n.alive() or id(n) in self.handled:
+                continue
+            self.handled.add(id(n))
+            why = n.reason()
+            what = (f"{n.kind} node {n.node_id} on host {n.host} exited with code {n.returncode}"
+                    + (f" ({why})" if why else ""))
+            if not self.measuring or n.kind in REQUIRED:
+                raise RunError(f"{what}; stopping every node. Last lines of {n.log_path}:\n{n.tail()}")
+            if n.kind == "inference":
+                self.say(f"{what}; the clock drops it after 1 s without a heartbeat and re-phases the others")
+            elif self.restarts < self.lo.learner_restarts:
+                self.restarts += 1
+                self.say(f"{what}; restarting it from its last checkpoint (restart {self.restarts} of "
+                         f"{self.lo.learner_restarts}); the experience it misses is counted as dropped")
+                port = connection.split_endpoint(self.endpoints["weights"])[1]
+                self.start("learner", "learner", {**self.kinds["learner"], "resume": self.remote_dir,
+                                                  "ports": {"weights": port}})
+            else:
+                raise RunError(f"{what} and no learner restart is left (--learner-restarts "
+                               f"{self.lo.learner_restarts}). Last lines of {n.log_path}:\n{n.tail()}")
+
+    def stop(self) -> None:
+        """Env first (the measured window ends with it), then inference and clock, then the
+        learner, which takes the last experience before it goes (as ``stagger run``)."""
+        expected = {n.node_id for n in self.nodes if n.alive()}
+        for kinds in (("env",), ("inference", "clock"), ("learner",)):
+            stop_remote([n for n in self.nodes if n.kind in kinds and n.alive()])
+            self.pump(0.2)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and not expected <= set(self.finals):
+            self.pump(0.05)
+        self.metrics.close()
+        self.rt.close()
+
+    def _fetch_results(self) -> None:
+        """The env's records, from its host when this machine does not share its disk."""
+        for name in ("env.json", "env_frames.npz"):
+            local = self.run_dir / name
+            if not local.exists():
+                local.write_bytes(fetch(self.transport, self.placement.env, f"{self.remote_dir}/{name}"))
+
+    # -- the run --------------------------------------------------------------------------
+    def run(self) -> dict:
+        c = self.cfg
+        n, from_frame = 0, 0
+        try:
+            versions = check_hosts(self.transport, self.placement.hosts())
+            self.say(f"{self.placement.describe()}; via {self.transport.via}; security "
+                     f"{'CurveZMQ' if self.secure else 'none (loopback)' if self.loopback else 'NONE'}")
+            self.game = probe_game(c.game, c.game_options)
+            config = {**asdict(c), **self.game, "stats_endpoint": self.stats_ep, "run_id": self.run_id,
+                      "placement": asdict(self.placement), "via": self.transport.via, "versions": versions,
+                      "security": "curve" if self.secure else "none", "launcher_address": self.address}
+            self.start("env", "env", self.kinds["env"], connection.BINDS["env"])
+            if c.learner:
+                opts = {**self.kinds["learner"], **({"resume": self.lo.resume} if self.lo.resume else {})}
+                self.start("learner", "learner", opts, ("weights",))
+            self.start("clock", "clock", {**self.kinds["clock"], "fps": self.game["fps"]}, ("ticks", "control"))
+            self.conn = connection.make(
+                self.run_id, self.endpoints, security=self._security_doc(), node_opts=self.base_opts(),
+                kinds={**self.kinds, "clock": {**self.kinds["clock"], "fps": self.game["fps"]}},
+                launcher_address=self.address, placement=asdict(self.placement))
+            connection.write(self.run_dir / "connection.json", self.conn)
+            inference = self.placement.inference_nodes()
+            for i, (node_id, _) in enumerate(inference):
+                self.start("inference", node_id, {"node_seed": c.seed * 1000 + i})
+            n = len(inference)
+            timeout = c.join_timeout_s or 30.0 + 1.0 * n
+            self.wait_for(f"{n} inference nodes to join", lambda: self._joined() >= n, timeout)
+            config["endpoints"] = dict(self.endpoints)
+            (self.run_dir / "config.json").write_text(json.dumps(config, indent=1, default=str))
+            self.wait_for("the env's first frames", lambda: self._env_frame() > 0, 30.0)
+            from_frame = self._env_frame() + int(round(c.warmup_s * self.game["fps"]))
+            end = time.monotonic() + c.warmup_s + c.duration
+            self.measuring = True
+            self.say(f"every node is up; measuring for {c.duration:g} s after {c.warmup_s:g} s of warm-up")
+            while time.monotonic() < end:
+                self._check_alive()
+                self.pump(0.1)
+                self.status.update(self._status_text(end))
+        finally:
+            self.status.close()
+            self.stop()
+        self._fetch_results()
+        extra = {"launch": {"placement": asdict(self.placement), "via": self.transport.via,
+                            "security": config["security"], "learner_restarts": self.restarts,
+                            "processes": [{"node": p.node_id, "host": p.host, "exit_code": p.returncode}
+                                          for p in self.nodes]}}
+        return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n, extra)
+
+    def _security_doc(self) -> dict:
+        if not self.secure:
+            return {"mechanism": "none"}
+        keys = CurveKeys.load(self.keys_dir)
+        return {"mechanism": "curve", "server_public": keys.server_public.decode(),
+                "client_public": keys.client_public.decode(), "keys_dir": str(self.keys_dir)}
+
+    def _status_text(self, end: float) -> str:
+        text = super()._status_text(end)
+        clock = self.latest.get("clock", {}).get("clock", {})
+        drops = [e for e in clock.get("recent_events", []) if e.get("event") == "drop"]
+        text += f" | members {len(clock.get('members', []))}"
+        if drops:
+            e = drops[-1]
+            text += f" | last stale: {e['node']} on {e.get('host')} (last tick {e.get('last_tick')})"
+        return text

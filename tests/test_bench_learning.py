@@ -1,0 +1,57 @@
+"""`stagger bench learning`: statistics, the job grid, and one tiny end-to-end run."""
+import json
+import math
+
+import pytest
+
+from launch.bench_learning import ROW_KEYS, make_jobs, mean_ci, t_quantile, table
+
+
+def test_t_interval():
+    assert t_quantile(2) == pytest.approx(4.303)
+    assert t_quantile(11) == pytest.approx(2.228)  # the nearest tabulated df below: wider, never narrower
+    assert t_quantile(100) == 1.96
+    m, hw, n = mean_ci([1.0, 2.0, 3.0])
+    assert (m, n) == (2.0, 3)
+    assert hw == pytest.approx(4.303 * 1.0 / math.sqrt(3))
+    assert math.isnan(mean_ci([5.0])[1]) and mean_ci([])[2] == 0
+
+
+def test_jobs_pair_modes_on_the_same_seeds_and_frames():
+    p = {"obs": "ram", "episode_frames": 500, "last_k": 3, "learn_every": 4, "target_every": 100,
+         "n_step": 1, "explore": 0.5, "learning_starts": 100, "batch_size": 16, "replay": 1000}
+    jobs = make_jobs(("catcher",), ("slow", "fast"), (1, 70), 3, 2000, p)
+    train = [j for j in jobs if not j.get("reference")]
+    assert len(train) == 2 * 2 * 2 * 3 and len(jobs) - len(train) == 2 * 2 * 3
+    for j in train:
+        assert j["cfg"]["frames"] == 2000 and j["cfg"]["epsilon_steps"] == 1000
+    keys = {(j["speed"], j["cfg"]["delay_frames"], j["cfg"]["seed"]) for j in train if j["mode"] == "staggered"}
+    assert keys == {(j["speed"], j["cfg"]["delay_frames"], j["cfg"]["seed"]) for j in train
+                    if j["mode"] == "sequential"}
+
+
+def test_table_groups_by_configuration():
+    res = [{"row": {"game": "catcher", "speed": "fast", "delay_frames": 5, "mode": "staggered", "final_return": v}}
+           for v in (1.0, 3.0)]
+    rows = table(res)
+    assert len(rows) == 1 and rows[0]["mean"] == 2.0 and rows[0]["seeds"] == 2
+
+
+def test_tiny_benchmark_writes_rows_and_plots(tmp_path):
+    from click.testing import CliRunner
+    import matplotlib.pyplot as plt
+
+    from launch.bench_learning import learning
+    res = CliRunner().invoke(learning, ["--out", str(tmp_path), "--frames", "300", "--delays", "1,4",
+                                        "--seeds", "2", "--speeds", "fast", "--workers", "1",
+                                        "--episode-frames", "120", "--last-k", "2"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "learning.json").read_text())
+    assert len(rows) == 2 * 2 * 2 and all(tuple(r) == ROW_KEYS for r in rows)
+    assert {r["mode"] for r in rows} == {"staggered", "sequential"}
+    assert all(r["frames"] == 300 and math.isfinite(r["final_return"]) for r in rows)
+    for name in ("learning_curves.png", "learning_final.png"):
+        path = tmp_path / name
+        assert path.stat().st_size > 10_000
+        assert plt.imread(path).shape[:2] == (420, 550)
+    assert "random" in res.output and "noop" in res.output

@@ -1,0 +1,83 @@
+"""Bad input: every malformed or wrong-version message is rejected and counted; nodes keep running."""
+import json
+import threading
+import time
+
+import msgpack
+import numpy as np
+import pytest
+import zmq
+
+from launch.run import RunConfig, Supervisor
+from nodes.core import Out
+from nodes.runtime import Runtime
+from protocol import codec
+from protocol.messages import Action
+
+FPS = 59.7275
+
+
+def bad_messages():
+    good = codec.encode(Action(node="rogue", seq=0, t=0.0, frame=1, action=1))
+    header = msgpack.unpackb(good[0])
+    wrong_version = msgpack.packb({**header, "v": "2.0"})
+    unknown_type = msgpack.packb({**header, "type": "Launch"})
+    extra_frame = [good[0], b"\x00" * 10]
+    huge = [good[0], np.zeros(2 << 20, np.uint8).tobytes()]  # over the actions limit (1 MiB)
+    return {"malformed": [b"\xc1 not msgpack"], "version": [wrong_version], "unknown_type": [unknown_type],
+            "frames": extra_frame, "size": huge}
+
+
+def test_runtime_rejects_each_kind_and_counts_it():
+    rt = Runtime("env", "env")
+    try:
+        ep = rt.bind("actions")
+        sender = rt.ctx.socket(zmq.PUSH)
+        sender.setsockopt(zmq.LINGER, 0)
+        sender.connect(ep)
+        for frames in bad_messages().values():
+            sender.send_multipart(frames)
+        sender.send_multipart(codec.encode(Action(node="ok", seq=0, t=0.0, frame=1, action=2)))
+        got = []
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            rt.poll(0.1)
+            got = rt.drain("actions")
+        assert [m.action for m, _ in got] == [2]  # the good one still arrives
+        assert dict(rt.rejected) == {"malformed": 1, "version": 1, "unknown_type": 1, "frames": 1, "size": 1}
+        sender.close()
+    finally:
+        rt.close()
+
+
+@pytest.mark.system
+def test_running_nodes_reject_bad_messages_and_keep_going(tmp_path):
+    run = tmp_path / "run"
+    cfg = RunConfig(game="catcher", inference_nodes=2, inference_latency=1.5 / FPS, duration=6.0,
+                    run_dir=str(run))
+    result = {}
+    th = threading.Thread(target=lambda: result.setdefault("summary", Supervisor(cfg).run()))
+    th.start()
+    deadline = time.monotonic() + 90
+    while not (run / "config.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    eps = json.loads((run / "config.json").read_text())["endpoints"]
+    ctx = zmq.Context()
+    bad = bad_messages()
+    for channel, kind in (("actions", zmq.PUSH), ("control", zmq.DEALER), ("stats", zmq.PUSH)):
+        s = ctx.socket(kind)
+        s.setsockopt(zmq.LINGER, 500)
+        s.connect(eps[channel])
+        for frames in bad.values():
+            s.send_multipart(frames)
+        s.close()
+    ctx.term()
+    th.join(120)
+    s = result["summary"]
+    assert s["coverage"] >= 0.9, s  # nobody stopped
+    env = json.loads((run / "env.json").read_text())
+    assert env["rejected"] == {"malformed": 1, "version": 1, "unknown_type": 1, "frames": 1, "size": 1}
+    details = json.loads((run / "details.json").read_text())
+    clock = details["finals"]["clock"]["rejected"]
+    assert clock.get("malformed") == 1 and clock.get("version") == 1 and clock.get("unknown_type") == 1
+    assert sum(clock.values()) == 5
