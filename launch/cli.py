@@ -159,6 +159,9 @@ def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, s
         click.echo("interrupted: nodes stopped", err=True)
         sys.exit(130)
     click.echo(json.dumps(summary, indent=1))
+    progress = json.loads((Path(run_dir) / "details.json").read_text()).get("progress")
+    if progress:  # Pokemon: how far the encounter walk got
+        click.echo(f"progress: {json.dumps(progress)}")
 
 
 @main.command("plan")

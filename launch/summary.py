@@ -57,7 +57,7 @@ def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dic
         "mean_return": (sum(returns) / len(returns)) if returns else None,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
-    details = {"measured_from_frame": from_frame, "total_frames": info["env"].get("frames"),
+    details = {"measured_from_frame": from_frame, "progress": info["env"].get("progress"), "total_frames": info["env"].get("frames"),
                "latency_simulated": cfg.inference_latency > 0, "dropped_by_node": info["dropped_by_node"],
                "env": info["env"], "finals": finals,
                "clock_events": finals.get("clock", {}).get("events", []),

@@ -197,7 +197,9 @@ def run(opts: dict) -> int:
     finally:
         gc.enable()
         core.rec.save(run_dir / f"{rt.node_id}_frames.npz")
+        progress = getattr(env.unwrapped, "progress", None)  # Pokemon: encounters completed
         info = {"fps": fps, "frames": core.frame, "returns": core.returns, "episodes": len(core.returns),
+                **({"progress": progress()} if callable(progress) else {}),
                 **core.counts, **rt.counters()}
         (run_dir / f"{rt.node_id}.json").write_text(json.dumps(info, default=str))
         rt.send(Out("stats", Stats(kind="final", data={"frames": core.frame})))

@@ -1,0 +1,95 @@
+"""The launcher's plumbing without other hosts: ssh command lines, pre-flight messages, the
+connection file, the agent's files, and a whole launch on localhost (loopback, no CURVE)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from launch import connection
+from launch.agent import write_files
+from launch.remote import LaunchError, Transport, check_hosts, explain_check
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ssh_command_line_is_batch_mode_with_the_users_config():
+    t = Transport("ssh", remote_cmd="/opt/venv/bin/stagger", ssh_config="/tmp/cfg", ssh_options=("Port=2222",))
+    assert t.agent_argv("gpu01", "inf00") == [
+        "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5",
+        "-o", "ServerAliveCountMax=6", "-F", "/tmp/cfg", "-o", "Port=2222", "gpu01", "/opt/venv/bin/stagger agent"]
+    assert Transport().check_argv("localhost") == ["sh", "-c", "stagger --version"]  # no ssh to ourselves
+    with pytest.raises(ValueError, match="allowed: ssh, slurm"):
+        Transport("rsh")
+
+
+def test_preflight_messages_say_what_to_do():
+    t = Transport("ssh")
+    unreachable = explain_check(t, "gpu9", 255, "ssh: connect to host gpu9 port 22: No route to host\n")
+    assert "gpu9 is unreachable over ssh: ssh: connect to host gpu9 port 22: No route to host" in unreachable
+    assert "BatchMode=yes gpu9 true" in unreachable
+    missing = explain_check(t, "gpu9", 127, "bash: line 1: stagger: command not found\n")
+    assert missing.startswith("stagger is missing on host gpu9") and "--remote-cmd" in missing
+    assert explain_check(t, "gpu9", 0, "stagger, version 0.1.0") is None
+
+
+def test_preflight_on_a_host_without_stagger_fails_fast():
+    with pytest.raises(LaunchError, match="stagger is missing on host localhost"):
+        check_hosts(Transport(remote_cmd="/nonexistent/stagger"), ["localhost"], timeout_s=10)
+    ok = check_hosts(Transport(remote_cmd=f"cd {ROOT} && exec {sys.executable} -m launch.cli"), ["localhost"])
+    assert "version" in ok["localhost"]
+
+
+def test_connection_file_round_trip_and_node_options(tmp_path):
+    eps = {"stats": "tcp://10.0.0.9:5006", "obs": "tcp://10.0.0.1:5000", "actions": "tcp://10.0.0.1:5001",
+           "experience": "tcp://10.0.0.1:5002", "ticks": "tcp://10.0.0.1:5003", "control": "tcp://10.0.0.1:5004",
+           "weights": "tcp://10.0.0.3:5005"}
+    (tmp_path / "keys").mkdir()
+    doc = connection.make("abc", eps, security={"mechanism": "curve", "server_public": "S", "client_public": "C",
+                                                "keys_dir": str(tmp_path / "keys")},
+                          node_opts={"game": "catcher", "fps": 59.7275}, kinds={"learner": {"checkpoint_every": 7}},
+                          launcher_address="10.0.0.9", placement={})
+    path = connection.write(tmp_path / "connection.json", doc)
+    assert path.stat().st_mode & 0o077 == 0
+    conn = connection.read(path)
+    assert conn["ports"]["weights"] == 5005 and conn["addresses"]["obs"] == "10.0.0.1"
+    inf = connection.node_opts(conn, "inference", "hand01", "/tmp/r")
+    assert inf["connect"] == eps and inf["game"] == "catcher" and inf["run_id"] == "abc"
+    assert inf["security"] == {"mechanism": "curve", "keys": str(tmp_path / "keys")} and "ports" not in inf
+    learner = connection.node_opts(conn, "learner", "learner", "/tmp/r")
+    assert learner["bind_host"] == "10.0.0.3" and learner["ports"] == {"weights": 5005}
+    assert learner["checkpoint_every"] == 7
+    with pytest.raises(connection.ConnectionFileError, match="--keys DIR"):
+        connection.node_opts(conn, "inference", "x", "/tmp/r", keys=str(tmp_path / "nope"))
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(connection.ConnectionFileError, match="not a stagger connection file"):
+        connection.read(tmp_path / "bad.json")
+
+
+def test_agent_writes_private_files_once(tmp_path):
+    write_files(tmp_path, {"keys/client.key_secret": "secret", "connection.json": "{}"})
+    f = tmp_path / "keys" / "client.key_secret"
+    assert f.read_text() == "secret" and f.stat().st_mode & 0o077 == 0
+    before = f.stat().st_mtime_ns
+    write_files(tmp_path, {"keys/client.key_secret": "secret"})  # a shared file system: left alone
+    assert f.stat().st_mtime_ns == before
+
+
+@pytest.mark.system
+def test_launch_on_localhost_streams_prefixed_logs_and_writes_the_run(tmp_path):
+    run = tmp_path / "run"
+    p = subprocess.run([sys.executable, "-m", "launch.cli", "launch", "--hosts", "localhost:2",
+                        "--remote-cmd", f"cd {ROOT} && exec {sys.executable} -m launch.cli", "--run-dir", str(run),
+                        "--duration", "3", "--inference-latency", str(1.5 / 59.7275), "--no-learner"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    summary = json.loads(p.stdout[p.stdout.rindex("\n{") + 1:])
+    assert summary["coverage"] >= 0.9 and summary["inference_nodes"] == 2
+    assert "[localhost inf01] stagger agent: inf01 (inference) started as pid" in p.stdout
+    assert "security none (loopback)" in p.stdout
+    conn = json.loads((run / "connection.json").read_text())
+    assert conn["security"] == {"mechanism": "none"}
+    assert all(ep.startswith("tcp://127.0.0.1:") for ep in conn["endpoints"].values())
+    for node in ("env", "clock", "inf00", "inf01"):
+        assert "started as pid" in (run / "logs" / f"{node}.log").read_text()
