@@ -133,7 +133,8 @@ class Supervisor:
 
     # -- the run --------------------------------------------------------------------------
     def _sample_memory(self) -> None:
-        """Resident (RSS) and proportional (PSS, shared pages split) memory of each node, MB."""
+        """Resident (RSS) and proportional (PSS, shared pages split) memory of each node, MB,
+        at the end of the measured window."""
         for n in self.nodes:
             try:
                 with open(f"/proc/{n.proc.pid}/smaps_rollup") as f:
@@ -178,14 +179,13 @@ class Supervisor:
             from_frame = self._measure_from()
             end = time.monotonic() + c.warmup_s + c.duration
             self.startup_s = time.monotonic() - self.t_start
-            next_mem = 0.0
             while time.monotonic() < end:
                 self._check_alive()
                 self.pump(0.1)
                 self.status.update(self._status_text(end))
-                if time.monotonic() >= next_mem:
-                    next_mem = time.monotonic() + 2.0
-                    self._sample_memory()
+            # once, after the measured window: reading smaps_rollup walks a process's page
+            # tables under its memory lock and can stall it for milliseconds
+            self._sample_memory()
             self.status.close()
         finally:
             self.stop()

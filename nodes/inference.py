@@ -169,6 +169,18 @@ def make_agent(opts: dict):
     return core, policy, eps
 
 
+WARMUP_PASSES = 3
+
+
+def warm_up(policy, opts: dict) -> None:
+    """A few forward passes before saying hello: the first calls of a torch model are slow
+    (allocation, kernel selection) and would overrun the schedule (the paper's D4)."""
+    import numpy as np
+    obs = np.zeros(tuple(opts["obs_shape"]), dtype=opts.get("obs_dtype", "uint8"))
+    for _ in range(WARMUP_PASSES):
+        policy.q_values(obs)
+
+
 def run(opts: dict) -> int:
     """The inference node's I/O loop."""
     import os
@@ -180,6 +192,7 @@ def run(opts: dict) -> int:
     torch.set_num_threads(1)
     rt = Runtime.for_node(opts, "inference")
     core, policy, eps = make_agent(opts)
+    warm_up(policy, opts)
     clock = rt.clock
     conn = opts["connect"]
     try:
