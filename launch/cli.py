@@ -93,6 +93,8 @@ def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, **mor
 @click.option("--learn-every", type=int, default=4, show_default=True, help="Env frames per learner update.")
 @click.option("--no-learner", is_flag=True, help="Staggered mode without a learner (timing runs).")
 @click.option("--trace", is_flag=True, help="Record every message of every node to RUN_DIR/traces/.")
+@click.option("--transport", type=click.Choice(["tcp", "ipc"]), default="tcp", show_default=True,
+              help="tcp: 127.0.0.1 ports; ipc: Unix sockets in a private /tmp directory (this machine only).")
 @click.option("--quiet", is_flag=True, help="No live status line.")
 @click.option("--time", "time_mode", type=click.Choice(["realtime", "virtual"]), default="realtime",
               show_default=True, help="virtual: the world advances as fast as the computation allows and "
@@ -103,7 +105,7 @@ def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, **mor
               help="Virtual time: frames to run (instead of --duration).")
 def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting, level, mode,
         inference_nodes, inference_latency, latency_jitter, algorithm, max_window, action_every, default_action,
-        duration, run_dir, seed, model, size, model_k, learn_every, no_learner, trace, quiet,
+        duration, run_dir, seed, model, size, model_k, learn_every, no_learner, trace, transport, quiet,
         time_mode, delay_frames, frames):
     """Run every node of a run on this machine and print the summary."""
     from launch.run import RunConfig, RunError, Supervisor
@@ -145,7 +147,8 @@ def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, s
                         inference_latency=inference_latency, latency_jitter=latency_jitter,
                         algorithm=algorithm, action_every=action_every, default_action=default_action,
                         duration=duration, run_dir=run_dir, seed=seed, model=model, model_k=model_k,
-                        learn_every=learn_every, learner=not no_learner, trace=trace, max_window=max_window)
+                        learn_every=learn_every, learner=not no_learner, trace=trace, max_window=max_window,
+                        transport=transport)
     except ValueError as exc:
         raise click.ClickException(str(exc))
     label = f" (inference latency {inference_latency:.4f} s, {latency_label})" if inference_latency else ""

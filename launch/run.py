@@ -47,10 +47,13 @@ class RunConfig:
     max_window: int = 120  # max_time: reports the maximum is taken over (0: never forget, as the paper)
     join_timeout_s: float = 0.0  # 0: 30 s + 1 s per node
     trace: bool = False  # every node records what it sends and receives (RUN_DIR/traces/)
+    transport: str = "tcp"  # tcp (127.0.0.1 ports) or ipc (Unix sockets, this machine only)
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"mode {self.mode!r}; allowed: {', '.join(MODES)}")
+        if self.transport not in ("ipc", "tcp"):
+            raise ValueError(f"transport {self.transport!r}; allowed: ipc, tcp")
         if self.mode == "staggered" and self.inference_nodes < 1:
             raise ValueError("staggered mode needs at least 1 inference node")
 
@@ -79,6 +82,7 @@ class Supervisor:
         self.run_dir = Path(cfg.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.rt = Runtime("supervisor", "supervisor")
+        self.rt.ipc = cfg.transport == "ipc"
         self.stats_ep = self.rt.bind("stats")
         self.nodes: list[NodeProcess] = []
         self.latest: dict[str, dict] = {}  # node -> latest Stats data by kind
@@ -129,6 +133,7 @@ class Supervisor:
                 "game_options": c.game_options, "action_every": c.action_every,
                 "inference_latency": c.inference_latency, "latency_jitter": c.latency_jitter,
                 "model": c.model, "model_k": c.model_k, "learn_every": c.learn_every, "trace": c.trace,
+                "transport": c.transport,
                 **self.game}
 
     # -- the run --------------------------------------------------------------------------

@@ -171,7 +171,8 @@ def run(opts: dict) -> int:
         if opts.get("connect", {}).get("stats"):
             rt.connect("stats", opts["connect"]["stats"])
         rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints, "fps": fps})))
-        if opts.get("expect_learner"):  # before the world starts: wait for the learner to connect
+        learner = bool(opts.get("expect_learner"))
+        if learner:  # before the world starts: wait for the learner to connect
             while not rt.should_stop() and not rt.sockets["experience"].poll(100, zmq.POLLOUT):
                 pass
         gc.collect()
@@ -187,7 +188,9 @@ def run(opts: dict) -> int:
             _wait(rt, core, deadline)
             now = rt.clock.now()
             rt.send_all(core.begin(now, deadline))
-            rt.send_all(core.finish())
+            experience = core.finish()
+            if learner:  # a run without a learner has nobody to send experience to
+                rt.send_all(experience)
             f += 1
             if now >= next_stats:
                 next_stats += STATS_EVERY_S

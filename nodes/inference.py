@@ -207,8 +207,7 @@ def run(opts: dict) -> int:
             rt.subscribe("obs", {frame_topic(f) for f in core.wanted_frames()})
             ready = rt.poll(min(next_hb - clock.now(), 0.05))
             now = clock.now()
-            _control(rt, core, policy)
-            if "obs" in ready:
+            if "obs" in ready:  # first: the observation is what the action's timing depends on
                 got = rt.drain("obs")
                 i = core.pick([m.frame for m, _ in got])
                 if i is not None:
@@ -216,13 +215,14 @@ def run(opts: dict) -> int:
                     action, greedy = policy.act(obs_msg.obs, eps(obs_msg.frame), core.rng)
                     target = core.target_time(now)
                     while (left := target - clock.now()) > 0:  # simulated latency: wait in poll
-                        rt.poll(min(left, max(0.0, next_hb - clock.now())), CONTROL_CHANNELS)
-                        _control(rt, core, policy)
+                        _control(rt, core, policy,
+                                 rt.poll(min(left, max(0.0, next_hb - clock.now())), CONTROL_CHANNELS))
                         if clock.now() >= next_hb:  # a long inference must not look like death
                             next_hb = clock.now() + HEARTBEAT_EVERY_S
                             rt.send(Out("control", core.heartbeat(busy=True)))
                     rt.send_all(core.finished(obs_msg.frame, action, greedy, now, clock.now(),
                                               policy.version))
+            _control(rt, core, policy, ready)
             if clock.now() >= next_hb:
                 next_hb = clock.now() + HEARTBEAT_EVERY_S
                 rt.send(Out("control", core.heartbeat()))
@@ -237,18 +237,19 @@ def run(opts: dict) -> int:
     return 0
 
 
-def _control(rt, core: InferenceCore, policy) -> None:
-    """Handle schedule, control and weights messages waiting (never observations)."""
+def _control(rt, core: InferenceCore, policy, ready: set[str]) -> None:
+    """Handle the schedule, control and weights messages on the ``ready`` channels (never
+    observations); channels poll did not report are not read (no empty reads)."""
     import os
-    for msg, _ in rt.drain("ticks") if "ticks" in rt.sockets else ():
+    for msg, _ in rt.drain("ticks") if "ticks" in ready else ():
         if isinstance(msg, PhaseMap):
             core.on_phase_map(msg)
         elif isinstance(msg, Tick):
             core.seen = max(core.seen, msg.frame)
-    for msg, _ in rt.drain("control") if "control" in rt.sockets else ():
+    for msg, _ in rt.drain("control") if "control" in ready else ():
         if isinstance(msg, Welcome) and core.on_welcome(msg):
             rt.send(Out("control", core.hello(rt.hostname, os.getpid())))
-    if "weights" in rt.sockets:
+    if "weights" in ready:
         got = rt.drain("weights")
         if got:
             w = got[-1][0]

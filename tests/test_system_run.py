@@ -44,3 +44,13 @@ def test_sequential_run_acts_every_ceil_latency_frames(tmp_path):
     # one fresh action per cycle of ceil(latency + learning step) frames: about 1/4 or 1/5
     assert 0.12 <= s["coverage"] <= 0.3, s
     assert s["mode"] == "sequential" and s["learner_updates"] > 0
+
+
+def test_ipc_transport_run(tmp_path):
+    """--transport ipc: the same run over Unix sockets, nothing bound on TCP."""
+    cfg = RunConfig(game="catcher", inference_nodes=2, inference_latency=1.5 / 59.7275, duration=4.0,
+                    run_dir=str(tmp_path / "ipc"), transport="ipc", learner=False)
+    s = Supervisor(cfg).run()
+    eps = json.loads((tmp_path / "ipc" / "config.json").read_text())["endpoints"]
+    assert all(ep.startswith("ipc://") for ep in eps.values()), eps
+    assert s["coverage"] >= 0.95 and s["dropped"] == 0, s
