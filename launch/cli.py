@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from launch import run_options as opt
 from launch.models_cmd import LATENCY, SIZES, model_and_latency
 from launch.models_cmd import models as models_cmd
 from launch.plan import plan
@@ -72,25 +73,22 @@ def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, **mor
                    "('from-model:1b': another preset's time).")
 @click.option("--latency-jitter", type=float, default=0.0, show_default=True,
               help="Uniform +- jitter on the simulated latency, seconds.")
-@click.option("--algorithm", type=click.Choice(["max_time", "exp_time"]), default="max_time", show_default=True,
-              help="Staggering algorithm (the paper's Algorithm 1 or 2).")
+@opt.ALGORITHM
 @click.option("--max-window", type=click.IntRange(min=0), default=120, show_default=True,
               help="max_time: inference reports the maximum is taken over (0: never forget, as the paper).")
-@click.option("--action-every", type=int, default=1, show_default=True, help="Action cadence k in frames.")
-@click.option("--default-action", type=click.Choice(["noop", "repeat"]), default="noop", show_default=True,
-              help="What the env applies on a slot with no fresh action.")
-@click.option("--duration", type=float, default=60.0, show_default=True,
-              help="Seconds to run after every node has joined and warmed up.")
+@opt.ACTION_EVERY
+@opt.DEFAULT_ACTION
+@opt.DURATION
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None,
               help="Where the run writes its files (default runs/<time>).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the env, model and exploration.")
+@opt.SEED
 @click.option("--model", type=click.Choice(["auto", "impala", "mlp"]), default="auto", show_default=True,
               help="Q-network: impala (images), mlp (vectors), auto (by observation).")
 @click.option("--size", type=click.Choice(SIZES, case_sensitive=False), default=None,
               help="Model size preset, sets --model-k (default 55k; `stagger models` lists them).")
 @click.option("--model-k", type=float, default=None,
               help="IMPALA-CNN width factor k of the real network (wins over --size; 0.0625 = 55K).")
-@click.option("--learn-every", type=int, default=4, show_default=True, help="Env frames per learner update.")
+@opt.LEARN_EVERY
 @click.option("--no-learner", is_flag=True, help="Staggered mode without a learner (timing runs).")
 @click.option("--trace", is_flag=True, help="Record every message of every node to RUN_DIR/traces/.")
 @click.option("--transport", type=click.Choice(["tcp", "ipc"]), default="tcp", show_default=True,

@@ -8,6 +8,8 @@ import time
 
 import click
 
+from launch import run_options as opt
+
 INSECURE_WARNING = """\
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 !! WARNING: --insecure: this run's sockets use plain TCP on the network, with no        !!
@@ -81,17 +83,14 @@ def forward_args(ctx: click.Context) -> list[str]:
 @click.option("--inference-latency", type=float, default=0.1, show_default=True,
               help="Simulated inference time in seconds (a real forward pass padded with a wait).")
 @click.option("--latency-jitter", type=float, default=0.0, show_default=True, help="Uniform +- jitter, seconds.")
-@click.option("--algorithm", type=click.Choice(["max_time", "exp_time"]), default="max_time", show_default=True,
-              help="Staggering algorithm (the paper's Algorithm 1 or 2).")
-@click.option("--action-every", type=int, default=1, show_default=True, help="Action cadence k in frames.")
-@click.option("--default-action", type=click.Choice(["noop", "repeat"]), default="noop", show_default=True,
-              help="What the env applies on a slot with no fresh action.")
-@click.option("--duration", type=float, default=60.0, show_default=True,
-              help="Seconds to run after every node has joined and warmed up.")
+@opt.ALGORITHM
+@opt.ACTION_EVERY
+@opt.DEFAULT_ACTION
+@opt.DURATION
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run directory (default runs/<time>).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the env, model and exploration.")
+@opt.SEED
 @click.option("--model-k", type=float, default=0.0625, show_default=True, help="IMPALA-CNN width factor k.")
-@click.option("--learn-every", type=int, default=4, show_default=True, help="Env frames per learner update.")
+@opt.LEARN_EVERY
 @click.option("--no-learner", is_flag=True, help="No learner (timing runs).")
 @click.option("--join-timeout", type=float, default=0.0, help="Seconds to wait for the inference nodes (0: 30 + 1 per node).")
 @click.option("--quiet", is_flag=True, help="No node logs and no status on the terminal (they are still in RUN_DIR/logs).")

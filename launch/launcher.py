@@ -21,7 +21,7 @@ from pathlib import Path
 
 from launch import connection
 from launch.hosts import Placement
-from launch.remote import LaunchError, Transport, check_hosts, fetch, resolve, route_source
+from launch.remote import Transport, check_hosts, fetch, resolve, route_source
 from launch.run import RunError, Supervisor, probe_game
 from launch.streams import Printer, RemoteNode, stop_remote
 from launch.summary import write_summary
