@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from launch import run_options as opt
+from launch.lazy_group import LazyGroup
 from launch.models_cmd import LATENCY, SIZES, model_and_latency
 from launch.models_cmd import models as models_cmd
 from launch.plan import plan
@@ -22,7 +23,8 @@ def _version() -> str:
         return "0.1.0"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy_subcommands={"bench": "benchmarks.cli:bench"},
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="stagger")
 def main():
     """stagger: realtime RL with staggered asynchronous inference (Riemer et al., ICLR 2025).
@@ -214,7 +216,7 @@ def node(kind, opts_file, connect, node_id, run_dir, connection_file, keys_dir, 
     from launch.node import run_node
     opts = json.loads(Path(opts_file).read_text()) if opts_file else {}
     if connection_file:
-        from launch import connection
+        from launch.remote import connection
         try:
             conn_doc = connection.read(connection_file)
             default_id = f"{kind}-{connection.short_host()}" if kind == "inference" else kind
@@ -238,14 +240,11 @@ def node(kind, opts_file, connect, node_id, run_dir, connection_file, keys_dir, 
 
 # Commands defined in their own modules register here, one line each.
 # (keep this block at the end of the file)
-from launch.bench import bench  # noqa: E402
-from launch.report import report  # noqa: E402
-from launch.bench_learning import learning  # noqa: E402
-bench.add_command(learning)
-main.add_command(bench)
+# (`stagger bench` is loaded by name from benchmarks.cli: see LazyGroup)
+from measure.report import report  # noqa: E402
 main.add_command(report)
 main.add_command(models_cmd)
-from launch.launch_cmd import agent as agent_cmd, launch as launch_cmd  # noqa: E402
+from launch.remote.command import agent as agent_cmd, launch as launch_cmd  # noqa: E402
 main.add_command(launch_cmd)
 main.add_command(agent_cmd)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from launch.procs import NodeProcess, start_node, stop_nodes
 from launch.status import StatusLine
-from launch.summary import write_summary
+from measure.summary import write_summary
 
 MODES = ("staggered", "sequential")
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from launch.bench_learning import ROW_KEYS, make_jobs, mean_ci, t_quantile, table
+from benchmarks.learning import ROW_KEYS, make_jobs, mean_ci, t_quantile, table
 
 
 def test_t_interval():
@@ -41,7 +41,7 @@ def test_tiny_benchmark_writes_rows_and_plots(tmp_path):
     from click.testing import CliRunner
     import matplotlib.pyplot as plt
 
-    from launch.bench_learning import learning
+    from benchmarks.learning import learning
     res = CliRunner().invoke(learning, ["--out", str(tmp_path), "--frames", "300", "--delays", "1,4",
                                         "--seeds", "2", "--speeds", "fast", "--workers", "1",
                                         "--episode-frames", "120", "--last-k", "2"])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from launch import connection
-from launch.agent import write_files
-from launch.remote import LaunchError, Transport, check_hosts, explain_check
+from launch.remote import connection
+from launch.remote.agent import write_files
+from launch.remote.transport import LaunchError, Transport, check_hosts, explain_check
 
 ROOT = Path(__file__).resolve().parent.parent
 

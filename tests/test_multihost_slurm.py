@@ -3,8 +3,8 @@
 from click.testing import CliRunner
 
 from launch.cli import main
-from launch.remote import Transport
-from launch.slurm import sbatch_script, srun_argv, time_limit
+from launch.remote.transport import Transport
+from launch.remote.slurm import sbatch_script, srun_argv, time_limit
 
 
 def test_srun_line_of_one_node():

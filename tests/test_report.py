@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from launch import bench_scaling as bs
-from launch.plots import PIXELS
-from launch.report import PLOTS, make_report
+from benchmarks import scaling as bs
+from measure.plots import PIXELS
+from measure.report import PLOTS, make_report
 from nodes.records import FrameRecorder, measure
 
 FPS = 60.0

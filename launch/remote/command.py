@@ -102,15 +102,15 @@ def launch(hosts, hostfile, placement_file, env_host, learner_host, inference_pe
     """Run one staggered run over several machines (ssh or Slurm), CurveZMQ off loopback."""
     import os
 
-    from launch.hosts import HostError, load_placement, make_placement, parse_hosts, read_hostfile, slurm_hosts
-    from launch.launcher import Launcher, LaunchOptions
-    from launch.remote import LaunchError, Transport
+    from launch.remote.hosts import HostError, load_placement, make_placement, parse_hosts, read_hostfile, slurm_hosts
+    from launch.remote.launcher import Launcher, LaunchOptions
+    from launch.remote.transport import LaunchError, Transport
     from launch.run import RunConfig, RunError
     from launch.status import StatusLine
-    from launch.streams import Printer
+    from launch.remote.streams import Printer
 
     if print_sbatch:
-        from launch.slurm import sbatch_script
+        from launch.remote.slurm import sbatch_script
         click.echo(sbatch_script(forward_args(click.get_current_context()), nodes=sbatch_nodes,
                                  duration_s=duration, remote_cmd=remote_cmd, options=sbatch_option), nl=False)
         return
@@ -155,5 +155,5 @@ def launch(hosts, hostfile, placement_file, env_host, learner_host, inference_pe
 @click.command("agent", hidden=True)
 def agent():
     """(internal) The remote end of a node started by stagger launch; its payload comes on stdin."""
-    from launch.agent import main
+    from launch.remote.agent import main
     sys.exit(main())

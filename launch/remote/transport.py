@@ -48,7 +48,7 @@ class Transport:
         if host in LOCAL_NAMES:
             return ["sh", "-c", command]
         if self.via == "slurm":
-            from launch.slurm import srun_argv
+            from launch.remote.slurm import srun_argv
             return srun_argv(host, command, name)
         return self.ssh_base() + [host, command]
 

@@ -180,8 +180,8 @@ def real_run_point(out: Path, duration: float, jitter_s: float, seed: int = 0):
 
 def write_outputs(result: dict, out: Path, fps: float = FPS, extra: dict | None = None) -> list[str]:
     """scaling.json (rows only), scaling_details.json, and the PNG plots."""
-    from launch import plots
-    from launch.report import load_run
+    from measure import plots
+    from measure.report import load_run
     out.mkdir(parents=True, exist_ok=True)
     (out / "scaling.json").write_text(json.dumps([{k: r[k] for k in ROW_KEYS} for r in result["rows"]], indent=1))
     (out / "scaling_details.json").write_text(json.dumps({**(extra or {}), **result}, indent=1))

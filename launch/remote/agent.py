@@ -39,7 +39,7 @@ def write_files(run_dir: Path, files: dict[str, str]) -> None:
 
 def resolve_addresses(opts: dict) -> dict:
     """``"auto"`` bind/advertise hosts become this host's address towards the launcher."""
-    from launch.remote import route_source
+    from launch.remote.transport import route_source
     for key in ("bind_host", "advertise_host"):
         if opts.get(key) == "auto":
             opts[key] = route_source(opts["launcher_address"])

@@ -1,7 +1,7 @@
 """`stagger launch`: one run spread over several machines.
 
 The same run as ``stagger run`` (same start order, measured window and summary), but every
-node is started on its host through ``stagger agent`` over ssh or srun (``launch.remote``),
+node is started on its host through ``stagger agent`` over ssh or srun (``launch.remote.transport``),
 binds that host's address, and (off loopback) speaks CurveZMQ with the run's keys. Policy:
 - env and clock are required: if one exits, every node is stopped and the launch fails with
   its last log lines; so does any node that exits before the measured window starts;
@@ -19,12 +19,12 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from launch import connection
-from launch.hosts import Placement
-from launch.remote import Transport, check_hosts, fetch, resolve, route_source
+from launch.remote import connection
+from launch.remote.hosts import Placement
+from launch.remote.transport import Transport, check_hosts, fetch, resolve, route_source
 from launch.run import RunError, Supervisor, probe_game
-from launch.streams import Printer, RemoteNode, stop_remote
-from launch.summary import write_summary
+from launch.remote.streams import Printer, RemoteNode, stop_remote
+from measure.summary import write_summary
 from nodes.security import CurveKeys, generate_keys, is_loopback, key_files
 
 REQUIRED = ("env", "clock")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from launch.node_details import experience_accounting, node_details, resume_baseline
+from measure.details import experience_accounting, node_details, resume_baseline
 from nodes.records import load, measure
 
 

@@ -48,7 +48,7 @@ def load_run(run_dir) -> dict:
 
 def make_plots(run: dict, out_dir) -> dict[str, str]:
     """The four PNGs of one run into ``out_dir``; returns name -> path."""
-    from launch import plots
+    from measure import plots
     out_dir = Path(out_dir)
     rec, fps, ff = run["rec"], run["fps"], run["from_frame"]
     s = run["summary"]

@@ -179,7 +179,7 @@ def format_table(rows: list[dict]) -> str:
 def learning(out_dir, quick, games, speeds, delays, frames, seeds, workers, obs, episode_frames, last_k,
              learn_every, target_every, n_step, learning_starts, explore):
     """Staggered vs sequential learning against inference delay (virtual time)."""
-    from launch.bench_learning_plots import curves_plot, final_plot
+    from measure.learning_plots import curves_plot, final_plot
     grid = QUICK if quick else FULL
     delays = tuple(int(x) for x in delays.split(",")) if delays else grid["delays"]
     frames, seeds, last_k = frames or grid["frames"], seeds or grid["seeds"], last_k or grid["last_k"]

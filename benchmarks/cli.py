@@ -11,6 +11,8 @@ def bench():
 
 
 # Benchmarks defined in their own modules register here, one line each.
-from launch.bench_scaling import scaling  # noqa: E402
+from benchmarks.learning import learning  # noqa: E402
+from benchmarks.scaling import scaling  # noqa: E402
 
 bench.add_command(scaling)
+bench.add_command(learning)
