@@ -8,11 +8,13 @@ from pathlib import Path
 
 import click
 
-from launch import run_options as opt
+from launch.cli_fields import NOT_ON_CLI, field_options, field_values
 from launch.lazy_group import LazyGroup
 from launch.models_cmd import LATENCY, SIZES, model_and_latency
 from launch.models_cmd import models as models_cmd
 from launch.plan import plan
+from launch.run_config import RunConfig
+from nodes.options import default_of
 
 
 def _version() -> str:
@@ -37,22 +39,36 @@ def main():
 
 
 def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, **more):
-    opts = {k: v for k, v in more.items() if v is not None}  # states, setting, level
+    options = {k: v for k, v in more.items() if v is not None}  # states, setting, level
     if speed is not None:
-        opts["speed"] = speed
+        options["speed"] = speed
     if max_frames is not None:
-        opts["max_frames"] = max_frames
+        options["max_frames"] = max_frames
     for k, v in (("rom", rom), ("rom_dir", rom_dir), ("fps", fps)):
         if v is not None:
-            opts[k] = v
+            options[k] = v
     if allow_unknown_rom:
-        opts["allow_unknown_rom"] = True
-    return opts
+        options["allow_unknown_rom"] = True
+    return options
+
+
+# options of `stagger run` that are not RunConfig fields (the game flags go into game_options)
+RUN_CLI_ONLY = ("speed", "max_frames", "rom", "rom_dir", "allow_unknown_rom", "fps", "states", "setting", "level",
+                "size", "quiet", "time_mode", "delay_frames", "frames")
+RUN_OVERRIDES = {
+    "inference_nodes": dict(type=str, default="auto", help="Number of inference nodes, or 'auto' for the plan's N."),
+    "inference_latency": dict(type=LATENCY, help=(
+        "Simulated inference time in seconds (a real forward pass padded with a wait), or 'from-model': the "
+        "chosen model's time measured once on this machine ('from-model:1b': another preset's time).")),
+    "model_k": dict(default=None, show_default=False, help=(
+        f"IMPALA-CNN width factor k of the real network (wins over --size; default "
+        f"{default_of(RunConfig, 'model_k')} = 55K).")),
+    "run_dir": dict(default=None, show_default=False, help="Where the run writes its files (default runs/<time>)."),
+}
 
 
 @main.command()
-@click.option("--game", default="catcher", show_default=True,
-              help="catcher, tetris, pokemon-red|blue|yellow, atari/<game>, gym:<id or module:callable>.")
+@field_options(RunConfig, exclude=NOT_ON_CLI, overrides=RUN_OVERRIDES)
 @click.option("--speed", default=None, help="Game speed preset or value (catcher: slow, normal, fast, fastest or 1-64).")
 @click.option("--max-frames", type=int, default=None, help="Frame limit of one episode.")
 @click.option("--rom", type=click.Path(dir_okay=False), default=None, help="Your own ROM file (tetris, pokemon).")
@@ -65,36 +81,8 @@ def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, **mor
 @click.option("--setting", type=click.Choice(["battles", "catching"]), default=None,
               help="Pokemon: reward faints (battles) or catches (catching); default battles.")
 @click.option("--level", type=click.IntRange(0, 9), default=None, help="Tetris: starting level (default 0).")
-@click.option("--mode", type=click.Choice(["staggered", "sequential"]), default="staggered", show_default=True,
-              help="staggered: N inference nodes + learner; sequential: one agent infers then learns in turn.")
-@click.option("--inference-nodes", default="auto", show_default=True,
-              help="Number of inference nodes, or 'auto' for the plan's N.")
-@click.option("--inference-latency", type=LATENCY, default=0.1, show_default=True,
-              help="Simulated inference time in seconds (a real forward pass padded with a wait), or "
-                   "'from-model': the chosen model's time measured once on this machine "
-                   "('from-model:1b': another preset's time).")
-@click.option("--latency-jitter", type=float, default=0.0, show_default=True,
-              help="Uniform +- jitter on the simulated latency, seconds.")
-@opt.ALGORITHM
-@click.option("--max-window", type=click.IntRange(min=0), default=120, show_default=True,
-              help="max_time: inference reports the maximum is taken over (0: never forget, as the paper).")
-@opt.ACTION_EVERY
-@opt.DEFAULT_ACTION
-@opt.DURATION
-@click.option("--run-dir", type=click.Path(file_okay=False), default=None,
-              help="Where the run writes its files (default runs/<time>).")
-@opt.SEED
-@click.option("--model", type=click.Choice(["auto", "impala", "mlp"]), default="auto", show_default=True,
-              help="Q-network: impala (images), mlp (vectors), auto (by observation).")
 @click.option("--size", type=click.Choice(SIZES, case_sensitive=False), default=None,
               help="Model size preset, sets --model-k (default 55k; `stagger models` lists them).")
-@click.option("--model-k", type=float, default=None,
-              help="IMPALA-CNN width factor k of the real network (wins over --size; 0.0625 = 55K).")
-@opt.LEARN_EVERY
-@click.option("--no-learner", is_flag=True, help="Staggered mode without a learner (timing runs).")
-@click.option("--trace", is_flag=True, help="Record every message of every node to RUN_DIR/traces/.")
-@click.option("--transport", type=click.Choice(["tcp", "ipc"]), default="tcp", show_default=True,
-              help="tcp: 127.0.0.1 ports; ipc: Unix sockets in a private /tmp directory (this machine only).")
 @click.option("--quiet", is_flag=True, help="No live status line.")
 @click.option("--time", "time_mode", type=click.Choice(["realtime", "virtual"]), default="realtime",
               show_default=True, help="virtual: the world advances as fast as the computation allows and "
@@ -103,14 +91,14 @@ def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, **mor
               help="Virtual time: inference delay d in frames (default ceil(latency * fps)).")
 @click.option("--frames", type=click.IntRange(min=1), default=20_000, show_default=True,
               help="Virtual time: frames to run (instead of --duration).")
-def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting, level, mode,
-        inference_nodes, inference_latency, latency_jitter, algorithm, max_window, action_every, default_action,
-        duration, run_dir, seed, model, size, model_k, learn_every, no_learner, trace, transport, quiet,
-        time_mode, delay_frames, frames):
+def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting, level, size, quiet,
+        time_mode, delay_frames, frames, **fields):
     """Run every node of a run on this machine and print the summary."""
-    from launch.run import RunConfig, RunError, Supervisor
+    from launch.run import RunError, Supervisor
     from launch.status import StatusLine
 
+    v = field_values(RunConfig, fields)
+    game, mode, action_every = v["game"], v["mode"], v["action_every"]
     game_options = _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps,
                                  states=states, setting=setting, level=level)
     try:
@@ -121,34 +109,32 @@ def run(game, speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, s
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     model_k, inference_latency, latency_label = model_and_latency(
-        game, game_options, model, size, model_k, inference_latency)
-    if inference_nodes == "auto":  # the plan's N at the game's own frame rate
+        game, game_options, v["model"], size, v["model_k"], v["inference_latency"])
+    if v["inference_nodes"] == "auto":  # the plan's N at the game's own frame rate
         from launch.run import probe_game
         game_fps = fps or probe_game(game, game_options)["fps"]
         n = plan(inference_latency, game_fps, action_every)["inference_nodes_with_overhead"]
     else:
         try:
-            n = int(inference_nodes)
+            n = int(v["inference_nodes"])
         except ValueError:
             raise click.BadParameter("an integer or 'auto'", param_hint="--inference-nodes")
-    run_dir = run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir = v["run_dir"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}"
     if time_mode == "virtual":
+        from dataclasses import fields as dc_fields
         from launch.virtual_run import run_virtual_cli
+        from nodes.virtual import VirtualConfig
+        shared = {f.name for f in dc_fields(VirtualConfig)} - {"game", "game_options", "mode"}
         summary = run_virtual_cli(
             click.echo, game=game, game_options=game_options, mode=mode,
-            nodes=0 if inference_nodes == "auto" else n, delay_frames=delay_frames, latency_s=inference_latency,
-            frames=frames, run_dir=run_dir, algorithm=algorithm, seed=seed, action_every=action_every,
-            default_action=default_action, model=model, model_k=model_k, learn_every=learn_every,
-            learner=not no_learner)
+            nodes=0 if v["inference_nodes"] == "auto" else n, delay_frames=delay_frames,
+            latency_s=inference_latency, frames=frames, run_dir=run_dir, algorithm=v["algorithm"],
+            **{**{k: x for k, x in v.items() if k in shared}, "model_k": model_k})
         click.echo(json.dumps(summary, indent=1))
         return
     try:
-        cfg = RunConfig(game=game, game_options=game_options, mode=mode, inference_nodes=n,
-                        inference_latency=inference_latency, latency_jitter=latency_jitter,
-                        algorithm=algorithm, action_every=action_every, default_action=default_action,
-                        duration=duration, run_dir=run_dir, seed=seed, model=model, model_k=model_k,
-                        learn_every=learn_every, learner=not no_learner, trace=trace, max_window=max_window,
-                        transport=transport)
+        cfg = RunConfig(**{**v, "game_options": game_options, "inference_nodes": n, "run_dir": run_dir,
+                           "model_k": model_k, "inference_latency": inference_latency})
     except ValueError as exc:
         raise click.ClickException(str(exc))
     label = f" (inference latency {inference_latency:.4f} s, {latency_label})" if inference_latency else ""
@@ -213,28 +199,38 @@ def replay(trace):
               help="Learner: continue from RUN_DIR/checkpoint.pt (missed experience is counted as dropped).")
 def node(kind, opts_file, connect, node_id, run_dir, connection_file, keys_dir, resume):
     """Run one node in the foreground (to join a run from another machine)."""
+    from dataclasses import replace
+
     from launch.node import run_node
-    opts = json.loads(Path(opts_file).read_text()) if opts_file else {}
+    from nodes.options import OptionsError, load
+    if resume and kind != "learner":
+        raise click.BadParameter(f"only a learner resumes, not a {kind} node", param_hint="--resume")
+    data = json.loads(Path(opts_file).read_text()) if opts_file else {}
+    try:
+        opts = load(kind, data)
+    except OptionsError as exc:
+        raise click.ClickException(f"{opts_file}: {exc}")
     if connection_file:
         from launch.remote import connection
         try:
             conn_doc = connection.read(connection_file)
             default_id = f"{kind}-{connection.short_host()}" if kind == "inference" else kind
-            opts = {**opts, **connection.node_opts(conn_doc, kind, node_id or default_id,
-                                                   resume if resume and run_dir == "." else run_dir, keys_dir)}
-        except connection.ConnectionFileError as exc:
+            opts = connection.node_opts(conn_doc, kind, node_id or default_id,
+                                        resume if resume and run_dir == "." else run_dir, keys_dir, base=opts)
+        except (connection.ConnectionFileError, OptionsError) as exc:
             raise click.ClickException(str(exc))
     if resume:
-        opts["resume"] = resume
-    conn = dict(opts.get("connect", {}))
+        opts = replace(opts, resume=resume)
+    conn = dict(opts.connect)
     for item in connect:
         if "=" not in item:
             raise click.BadParameter(f"{item!r}: expected CHANNEL=ENDPOINT", param_hint="--connect")
         ch, ep = item.split("=", 1)
         conn[ch] = ep
-    opts.update(connect=conn, node_id=node_id or opts.get("node_id", kind),
-                run_dir=opts.get("run_dir", run_dir))
-    Path(opts["run_dir"]).mkdir(parents=True, exist_ok=True)
+    # a run directory from the options or connection file wins over --run-dir
+    opts = replace(opts, connect=conn, node_id=node_id or opts.node_id or kind,
+                   run_dir=opts.run_dir if "run_dir" in data or connection_file else run_dir)
+    Path(opts.run_dir).mkdir(parents=True, exist_ok=True)
     sys.exit(run_node(kind, opts))
 
 

@@ -13,11 +13,12 @@ import sys
 KINDS = ("env", "clock", "inference", "learner", "sequential")
 
 
-def run_node(kind: str, opts: dict) -> int:
+def run_node(kind: str, opts) -> int:
+    """Run a ``kind`` node with its options (the nodes.options object of its kind)."""
     if kind not in KINDS:
         raise SystemExit(f"unknown node kind {kind!r}; allowed: {', '.join(KINDS)}")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format=f"%(asctime)s {opts.get('node_id', kind)} %(levelname)s %(message)s")
+                        format=f"%(asctime)s {opts.node_id or kind} %(levelname)s %(message)s")
     module = importlib.import_module(f"nodes.{kind}")
     return int(module.run(opts) or 0)
 
@@ -26,8 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
         raise SystemExit("usage: python -m launch.node KIND OPTS.json")
+    from nodes.options import OptionsError, load
     with open(argv[1]) as f:
-        opts = json.load(f)
+        data = json.load(f)
+    try:
+        opts = load(argv[0], data)
+    except OptionsError as exc:
+        raise SystemExit(f"{argv[1]}: {exc}")
     return run_node(argv[0], opts)
 
 

@@ -23,12 +23,15 @@ class NodeProcess:
         return self.proc.poll() is None
 
 
-def start_node(kind: str, node_id: str, opts: dict, run_dir: Path) -> NodeProcess:
-    """Start ``python -m launch.node KIND OPTS`` with stdout/stderr to ``logs/<node>.log``."""
+def start_node(kind: str, opts, run_dir: Path) -> NodeProcess:
+    """Start ``python -m launch.node KIND OPTS`` (``opts``: the node's nodes.options object,
+    written to ``nodes/<node>.json``) with stdout/stderr to ``logs/<node>.log``."""
+    from nodes.options import to_dict
+    node_id = opts.node_id
     (run_dir / "nodes").mkdir(parents=True, exist_ok=True)
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     opts_path = run_dir / "nodes" / f"{node_id}.json"
-    opts_path.write_text(json.dumps({**opts, "node_id": node_id}, indent=1))
+    opts_path.write_text(json.dumps(to_dict(opts), indent=1))
     log_path = run_dir / "logs" / f"{node_id}.log"
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     root = str(Path(__file__).resolve().parent.parent)

@@ -10,52 +10,17 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from launch.procs import NodeProcess, start_node, stop_nodes
+from launch.run_config import MODES, RunConfig, config_doc, read_config  # noqa: F401 (RunConfig lives here too)
 from launch.status import StatusLine
 from measure.summary import write_summary
-
-MODES = ("staggered", "sequential")
+from nodes.options import KINDS, project
 
 
 class RunError(RuntimeError):
     """A run could not start or a required node failed; the message says which and why."""
-
-
-@dataclass
-class RunConfig:
-    game: str = "catcher"
-    game_options: dict = field(default_factory=dict)
-    mode: str = "staggered"
-    inference_nodes: int = 1
-    inference_latency: float = 0.0
-    latency_jitter: float = 0.0
-    algorithm: str = "max_time"
-    action_every: int = 1
-    default_action: str = "noop"
-    duration: float = 60.0
-    warmup_s: float = 1.0
-    run_dir: str = ""
-    seed: int = 0
-    model: str = "auto"
-    model_k: float = 0.0625
-    learn_every: int = 4
-    learner: bool = True
-    margin_s: float = 0.0015
-    max_window: int = 120  # max_time: reports the maximum is taken over (0: never forget, as the paper)
-    join_timeout_s: float = 0.0  # 0: 30 s + 1 s per node
-    trace: bool = False  # every node records what it sends and receives (RUN_DIR/traces/)
-    transport: str = "tcp"  # tcp (127.0.0.1 ports) or ipc (Unix sockets, this machine only)
-
-    def __post_init__(self):
-        if self.mode not in MODES:
-            raise ValueError(f"mode {self.mode!r}; allowed: {', '.join(MODES)}")
-        if self.transport not in ("ipc", "tcp"):
-            raise ValueError(f"transport {self.transport!r}; allowed: ipc, tcp")
-        if self.mode == "staggered" and self.inference_nodes < 1:
-            raise ValueError("staggered mode needs at least 1 inference node")
 
 
 def probe_game(game: str, options: dict) -> dict:
@@ -120,21 +85,17 @@ class Supervisor:
                 raise RunError(f"timed out after {timeout_s:.0f} s waiting for {what}")
             self.pump(0.05)
 
-    def start(self, kind: str, node_id: str, opts: dict, binds: tuple[str, ...] = ()) -> None:
-        base = {**self.base_opts(), **opts, "connect": dict(self.endpoints)}
-        self.nodes.append(start_node(kind, node_id, base, self.run_dir))
+    def start(self, kind: str, node_id: str, values: dict, binds: tuple[str, ...] = ()) -> None:
+        opts = self.node_options(kind, node_id, connect=dict(self.endpoints), **values)
+        self.nodes.append(start_node(kind, opts, self.run_dir))
         if binds:
             self.wait_for(f"{node_id} to bind {', '.join(binds)}",
                           lambda: all(b in self.endpoints for b in binds), 60.0)
 
-    def base_opts(self) -> dict:
-        c = self.cfg
-        return {"run_dir": str(self.run_dir), "seed": c.seed, "game": c.game,
-                "game_options": c.game_options, "action_every": c.action_every,
-                "inference_latency": c.inference_latency, "latency_jitter": c.latency_jitter,
-                "model": c.model, "model_k": c.model_k, "learn_every": c.learn_every, "trace": c.trace,
-                "transport": c.transport,
-                **self.game}
+    def node_options(self, kind: str, node_id: str, **values):
+        """The options of a ``kind`` node: the run's, the game's facts, then ``values``."""
+        return project(KINDS[kind], self.cfg, self.game, **{"run_dir": str(self.run_dir), "node_id": node_id,
+                                                           **values})
 
     # -- the run --------------------------------------------------------------------------
     def _sample_memory(self) -> None:
@@ -159,11 +120,10 @@ class Supervisor:
         self.startup_s = None
         self.memory: dict[str, dict] = {}
         self.game = probe_game(c.game, c.game_options)
-        config = {**asdict(c), **self.game, "stats_endpoint": self.stats_ep}
+        config = config_doc(c, self.game, stats_endpoint=self.stats_ep)
         try:
             learner = c.mode == "sequential" or c.learner
-            self.start("env", "env", {"default_action": c.default_action, "expect_learner": learner},
-                       ("obs", "actions", "experience"))
+            self.start("env", "env", {"expect_learner": learner}, ("obs", "actions", "experience"))
             if c.mode == "sequential":
                 self.start("sequential", "agent", {})
             elif c.learner:
@@ -171,9 +131,7 @@ class Supervisor:
             n = 0
             if c.mode == "staggered":
                 n = c.inference_nodes
-                self.start("clock", "clock", {"fps": self.game["fps"], "algorithm": c.algorithm,
-                                              "margin_s": c.margin_s, "max_window": c.max_window},
-                           ("ticks", "control"))
+                self.start("clock", "clock", {}, ("ticks", "control"))
                 for i in range(n):
                     self.start("inference", f"inf{i:02d}", {"node_seed": c.seed * 1000 + i})
                 timeout = c.join_timeout_s or 30.0 + 1.0 * n

@@ -11,21 +11,23 @@ from dataclasses import dataclass
 
 from nodes.core import Out
 from nodes.membership import HEARTBEAT_TIMEOUT_S, Membership
+from nodes.options import ClockOptions, ClockPart, RunWide, default_of
 from nodes.stagger import Estimator, Schedule, make_schedule, ticks_needed
 from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stats, Tick, Welcome
 
 RESEND_S = 0.5  # PhaseMap re-broadcast period
 REPHASE_DOWN_MIN_S = 2.0  # a falling estimate re-phases at most this often (a rising one at once)
-DEFAULT_WINDOW = 120  # max_time forgets an outlier after this many reports (None: the paper's
-# never-decaying maximum, defect D4: one hiccup of a shared machine would cost coverage for good)
+# max_time forgets an outlier after this many reports (None: the paper's never-decaying
+# maximum, defect D4: one hiccup of a shared machine would cost coverage for good)
+DEFAULT_WINDOW = default_of(ClockPart, "max_window")
 
 
 @dataclass
 class ClockConfig:
     fps: float
-    action_every: int = 1
-    algorithm: str = "max_time"
-    margin_s: float = 0.0015  # transport + wake-up allowance added to reported inference time
+    action_every: int = default_of(RunWide, "action_every")
+    algorithm: str = default_of(ClockPart, "algorithm")
+    margin_s: float = default_of(ClockPart, "margin_s")  # transport + wake-up allowance added to t_theta
     initial_s: float = 0.0  # initial inference-time estimate (the paper's --t_theta_max)
     warmup: int = 2
     window: int | None = DEFAULT_WINDOW
@@ -190,23 +192,21 @@ def describe(ev: dict) -> str:
 TIMER_S = 0.05
 
 
-def run(opts: dict) -> int:
+def run(opts: ClockOptions) -> int:
     """The clock node's I/O loop."""
     from nodes.runtime import Runtime, log
 
     rt = Runtime.for_node(opts, "clock")
     core = ClockCore(ClockConfig(
-        fps=float(opts["fps"]), action_every=int(opts.get("action_every", 1)),
-        algorithm=opts.get("algorithm", "max_time"), margin_s=float(opts.get("margin_s", 0.0015)),
-        initial_s=float(opts.get("initial_estimate_s", 0.0)),
-        window=opts.get("max_window", DEFAULT_WINDOW) or None), opts["node_id"])
+        fps=opts.fps, action_every=opts.action_every, algorithm=opts.algorithm, margin_s=opts.margin_s,
+        initial_s=opts.initial_estimate_s, window=opts.max_window or None), opts.node_id)
     clock = rt.clock
     try:
-        rt.bind("ticks", opts.get("ports", {}).get("ticks", 0))
-        rt.bind("control", opts.get("ports", {}).get("control", 0))
+        rt.bind("ticks", opts.ports.get("ticks", 0))
+        rt.bind("control", opts.ports.get("control", 0))
         for ch in ("obs", "stats"):
-            if opts.get("connect", {}).get(ch):
-                rt.connect(ch, opts["connect"][ch])
+            if opts.connect.get(ch):
+                rt.connect(ch, opts.connect[ch])
         rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints})))
         next_timer = clock.now()
         next_stats = clock.now()

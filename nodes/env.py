@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nodes.core import Out
+from nodes.options import EnvOptions, EnvPart, RunWide, default_of
 from nodes.records import FrameRecorder
 from protocol.messages import Action, Experience, Observation, Stats
 
@@ -24,9 +25,9 @@ PUB_RING = 4096  # frames whose publish time is remembered (for overhead)
 @dataclass
 class EnvConfig:
     fps: float
-    action_every: int = 1
-    default_action: str = "noop"
-    seed: int = 0
+    action_every: int = default_of(RunWide, "action_every")
+    default_action: str = default_of(EnvPart, "default_action")
+    seed: int = default_of(RunWide, "seed")
 
     def __post_init__(self):
         if self.default_action not in DEFAULT_ACTIONS:
@@ -142,16 +143,15 @@ SPIN_S = 0.001  # sleep in poll until this close to a deadline, then spin (DESIG
 STATS_EVERY_S = 0.5
 
 
-def make_core(opts: dict):
+def make_core(opts: EnvOptions):
     """(EnvCore, env) from a node's options; run and replay share it."""
     from games.registry import make_game
-    env = make_game(opts["game"], **opts.get("game_options", {}))
-    fps = float(opts.get("fps") or env.unwrapped.fps)
-    return EnvCore(env, EnvConfig(fps, opts.get("action_every", 1), opts.get("default_action", "noop"),
-                                  opts.get("seed", 0))), env
+    env = make_game(opts.game, **opts.game_options)
+    fps = float(opts.fps or env.unwrapped.fps)
+    return EnvCore(env, EnvConfig(fps, opts.action_every, opts.default_action, opts.seed)), env
 
 
-def run(opts: dict) -> int:
+def run(opts: EnvOptions) -> int:
     """The env node's I/O loop (realtime)."""
     import gc
     import json
@@ -164,14 +164,14 @@ def run(opts: dict) -> int:
     rt = Runtime.for_node(opts, "env")
     core, env = make_core(opts)
     fps = core.cfg.fps
-    run_dir = Path(opts["run_dir"])
+    run_dir = Path(opts.run_dir)
     try:
         for ch in ("obs", "actions", "experience"):
-            rt.bind(ch, opts.get("ports", {}).get(ch, 0))
-        if opts.get("connect", {}).get("stats"):
-            rt.connect("stats", opts["connect"]["stats"])
+            rt.bind(ch, opts.ports.get(ch, 0))
+        if opts.connect.get("stats"):
+            rt.connect("stats", opts.connect["stats"])
         rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints, "fps": fps})))
-        learner = bool(opts.get("expect_learner"))
+        learner = opts.expect_learner
         if learner:  # before the world starts: wait for the learner to connect
             while not rt.should_stop() and not rt.sockets["experience"].poll(100, zmq.POLLOUT):
                 pass
@@ -179,7 +179,7 @@ def run(opts: dict) -> int:
         gc.freeze()
         gc.disable()  # collected between frames below, where it cannot delay a deadline
         frame_s = 1.0 / fps
-        max_frames = opts.get("max_frames") or 0
+        max_frames = opts.max_frames
         t0 = rt.clock.now() + 0.05
         next_stats = t0
         f = 0

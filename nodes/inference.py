@@ -13,6 +13,7 @@ import numpy as np
 
 from nodes.clock import msg_to_schedule
 from nodes.core import Out
+from nodes.options import InferenceOptions
 from nodes.stagger import Schedule
 from protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Tick, Welcome
 from protocol.topology import frame_topic
@@ -145,43 +146,42 @@ class InferenceCore:
             "epoch": self.schedule.epoch if self.schedule else -1})
 
 
-def model_factory(opts: dict):
-    """A zero-argument constructor of the run's Q-network (from the env's shapes)."""
+def model_factory(opts):
+    """A zero-argument constructor of the run's Q-network (from the env's shapes); ``opts``
+    has ModelPart and GameFacts fields."""
     from agents.models import build_model
-    shape, n = tuple(opts["obs_shape"]), int(opts["policy_actions"])
-    return lambda: build_model(shape, n, model=opts.get("model", "auto"), k=float(opts.get("model_k", 0.0625)))
+    shape, n = tuple(opts.obs_shape), opts.policy_actions
+    return lambda: build_model(shape, n, model=opts.model, k=opts.model_k)
 
 
-def make_agent(opts: dict):
+def make_agent(opts: InferenceOptions):
     """(core, policy, epsilon schedule) of an inference node; run and replay share it."""
     import torch
 
     from agents.policy import Policy
     from agents.schedule import EpsilonSchedule
 
-    core = InferenceCore(opts["node_id"], InferenceConfig(
-        opts.get("inference_latency", 0.0), opts.get("latency_jitter", 0.0), opts.get("node_seed", 0)))
+    core = InferenceCore(opts.node_id, InferenceConfig(opts.inference_latency, opts.latency_jitter, opts.node_seed))
     with torch.random.fork_rng(devices=[]):  # the same initial weights as the learner's
-        torch.manual_seed(int(opts.get("seed", 0)))
-        policy = Policy(model_factory(opts)(), int(opts["policy_actions"]))
-    eps = EpsilonSchedule(steps=int(opts.get("epsilon_steps", 100_000)),
-                          end=float(opts.get("epsilon_end", 0.05)))
+        torch.manual_seed(opts.seed)
+        policy = Policy(model_factory(opts)(), opts.policy_actions)
+    eps = EpsilonSchedule(steps=opts.epsilon_steps, end=opts.epsilon_end)
     return core, policy, eps
 
 
 WARMUP_PASSES = 3
 
 
-def warm_up(policy, opts: dict) -> None:
+def warm_up(policy, opts: InferenceOptions) -> None:
     """A few forward passes before saying hello: the first calls of a torch model are slow
     (allocation, kernel selection) and would overrun the schedule (the paper's D4)."""
     import numpy as np
-    obs = np.zeros(tuple(opts["obs_shape"]), dtype=opts.get("obs_dtype", "uint8"))
+    obs = np.zeros(tuple(opts.obs_shape), dtype=opts.obs_dtype)
     for _ in range(WARMUP_PASSES):
         policy.q_values(obs)
 
 
-def run(opts: dict) -> int:
+def run(opts: InferenceOptions) -> int:
     """The inference node's I/O loop."""
     import os
 
@@ -194,7 +194,7 @@ def run(opts: dict) -> int:
     core, policy, eps = make_agent(opts)
     warm_up(policy, opts)
     clock = rt.clock
-    conn = opts["connect"]
+    conn = opts.connect
     try:
         for ch in ("obs", "actions", "ticks", "control", "weights", "stats"):
             if conn.get(ch):
@@ -233,7 +233,7 @@ def run(opts: dict) -> int:
         rt.send(Out("control", Bye(reason="stopped")))
         rt.send(Out("stats", Stats(kind="inference_final", data={**core.stats().data, **rt.counters()})))
         rt.close()
-        log.info("%s stopped after %d inferences", opts["node_id"], core.count)
+        log.info("%s stopped after %d inferences", opts.node_id, core.count)
     return 0
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nodes.core import Out
+from nodes.options import LearnerOptions, LearningPart, default_of
 from protocol.messages import Stats, Weights
 
 
 @dataclass
 class LearnerConfig:
-    learn_every: int = 4  # env frames of experience per update
-    publish_every: int = 50  # updates between weight broadcasts
-    checkpoint_every: int = 2000  # updates between checkpoints (0: only at the end)
+    learn_every: int = default_of(LearningPart, "learn_every")  # env frames of experience per update
+    publish_every: int = default_of(LearningPart, "publish_every")  # updates between weight broadcasts
+    checkpoint_every: int = default_of(LearningPart, "checkpoint_every")  # updates between checkpoints (0: at the end)
 
 
 class LearnerCore:
@@ -72,13 +73,13 @@ class LearnerCore:
             "weights_version": self.version, "builder": dict(self.builder.stats)})
 
 
-def make_dqn(opts: dict):
+def make_dqn(opts):
+    """The DQN of a learner (or sequential agent) from its options (LearningPart, ModelPart, GameFacts)."""
     from agents.dqn import DQNConfig, DQNLearner
     from nodes.inference import model_factory
-    cfg = DQNConfig(batch_size=int(opts.get("batch_size", 16)), n_step=int(opts.get("n_step", 1)),
-                    replay_capacity=int(opts.get("replay", 10_000)), seed=int(opts.get("seed", 0)),
-                    learning_starts=int(opts.get("learning_starts", 16)))
-    return DQNLearner(model_factory(opts), int(opts["policy_actions"]), cfg)
+    cfg = DQNConfig(batch_size=opts.batch_size, n_step=opts.n_step, replay_capacity=opts.replay,
+                    seed=opts.seed, learning_starts=opts.learning_starts)
+    return DQNLearner(model_factory(opts), opts.policy_actions, cfg)
 
 
 def save_checkpoint(core: LearnerCore, run_dir, run_id: str = "") -> None:
@@ -110,7 +111,7 @@ def resume(core: LearnerCore, run_dir, run_id: str = "") -> dict:
             "same_run": same_run, "next_seq": core.next_seq}
 
 
-def run(opts: dict) -> int:
+def run(opts: LearnerOptions) -> int:
     """The learner node's I/O loop."""
     import torch
 
@@ -118,19 +119,17 @@ def run(opts: dict) -> int:
 
     torch.set_num_threads(1)
     rt = Runtime.for_node(opts, "learner")
-    core = LearnerCore(make_dqn(opts), LearnerConfig(
-        int(opts.get("learn_every", 4)), int(opts.get("publish_every", 50)),
-        int(opts.get("checkpoint_every", 2000))))
+    core = LearnerCore(make_dqn(opts), LearnerConfig(opts.learn_every, opts.publish_every, opts.checkpoint_every))
     clock = rt.clock
-    resumed = resume(core, opts["resume"], opts.get("run_id", "")) if opts.get("resume") else {}
+    resumed = resume(core, opts.resume, opts.run_id) if opts.resume else {}
     if resumed:
         log.info("resumed from %(checkpoint)s: %(updates)d updates, %(frames)d frames; experience "
                  "from seq %(next_seq)d on that does not arrive is counted as dropped", resumed)
     try:
-        rt.bind("weights", opts.get("ports", {}).get("weights", 0))
+        rt.bind("weights", opts.ports.get("weights", 0))
         for ch in ("experience", "stats"):
-            if opts.get("connect", {}).get(ch):
-                rt.connect(ch, opts["connect"][ch])
+            if opts.connect.get(ch):
+                rt.connect(ch, opts.connect[ch])
         if "experience" in rt.seq_in:  # after a resume: what the checkpoint has not seen is owed
             rt.seq_in["experience"].start = resumed.get("next_seq", 0)
         rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints})))
@@ -143,7 +142,7 @@ def run(opts: dict) -> int:
             if core.owed():
                 rt.send_all(core.learn())
                 if core.checkpoint_due():
-                    save_checkpoint(core, opts["run_dir"], opts.get("run_id", ""))
+                    save_checkpoint(core, opts.run_dir, opts.run_id)
             now = clock.now()
             if now >= next_weights:  # late joiners get the current weights too
                 next_weights = now + 2.0
@@ -155,7 +154,7 @@ def run(opts: dict) -> int:
         if "experience" in rt.sockets:  # take what the env sent before it stopped: nothing unaccounted
             for msg, _ in rt.drain("experience"):
                 core.on_experience(msg)
-        save_checkpoint(core, opts["run_dir"], opts.get("run_id", ""))
+        save_checkpoint(core, opts.run_dir, opts.run_id)
         data = {**core.stats().data, "dropped": rt.seq_in["experience"].dropped
                 if "experience" in rt.seq_in else 0, **rt.counters()}
         if resumed:

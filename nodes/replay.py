@@ -41,9 +41,9 @@ def _records(path):
 
 def replay_inference(path) -> ReplayResult:
     from nodes.inference import make_agent
+    from nodes.options import load_trace
     meta, records = _records(path)
-    opts = dict(meta["opts"])
-    core, policy, eps = make_agent(opts)
+    core, policy, eps = make_agent(load_trace("inference", meta["opts"]))
     res = ReplayResult()
     i = 0
     while i < len(records):
@@ -83,8 +83,9 @@ def _digest(array) -> str:
 
 def replay_env(path) -> ReplayResult:
     from nodes.env import make_core
+    from nodes.options import load_trace
     meta, records = _records(path)
-    core, env = make_core(dict(meta["opts"]))
+    core, env = make_core(load_trace("env", meta["opts"]))
     res = ReplayResult()
     try:
         for r in records:

@@ -50,25 +50,27 @@ class Runtime:
     """Sockets by channel name, sequence numbers, reject and drop counters."""
 
     @classmethod
-    def for_node(cls, opts: dict, kind: str) -> "Runtime":
-        """The runtime a node's ``run(opts)`` uses: its id, bind host, trace file if asked."""
+    def for_node(cls, opts, kind: str) -> "Runtime":
+        """The runtime a node's ``run(opts)`` uses (``opts``: its nodes.options object): its
+        id, bind host, trace file if asked."""
         trace = None
-        if opts.get("trace"):
+        if opts.trace:
             from pathlib import Path
+            from nodes.options import to_dict
             from protocol.trace import TraceWriter
-            path = Path(opts["run_dir"]) / "traces" / f"{opts['node_id']}.trace"
+            path = Path(opts.run_dir) / "traces" / f"{opts.node_id}.trace"
             path.parent.mkdir(parents=True, exist_ok=True)
-            trace = TraceWriter(path, meta={"node": opts["node_id"], "kind": kind,
-                                            "opts": {k: v for k, v in opts.items() if k != "connect"}})
+            trace = TraceWriter(path, meta={"node": opts.node_id, "kind": kind,
+                                            "opts": {k: v for k, v in to_dict(opts).items() if k != "connect"}})
         # before the zmq context: its I/O thread inherits the scheduling class
-        priority = set_priority(kind) if opts.get("realtime_priority", True) else "default"
+        priority = set_priority(kind) if opts.realtime_priority else "default"
         from nodes.security import from_opts  # CurveZMQ when the run leaves loopback
-        rt = cls(opts["node_id"], kind, host=opts.get("bind_host", "127.0.0.1"), trace=trace,
-                 security=from_opts(opts), advertise=opts.get("advertise_host"))
-        rt.hostname = opts.get("host_label") or rt.hostname  # the host as the launcher names it
+        rt = cls(opts.node_id, kind, host=opts.bind_host, trace=trace,
+                 security=from_opts(opts), advertise=opts.advertise_host or None)
+        rt.hostname = opts.host_label or rt.hostname  # the host as the launcher names it
         rt.install_signal_handlers()
         rt.priority = priority
-        rt.ipc = opts.get("transport") == "ipc"
+        rt.ipc = opts.transport == "ipc"
         return rt
 
     def __init__(self, node_id: str, kind: str, *, clock: Clock | None = None, trace=None,

@@ -117,11 +117,10 @@ class CurveKeys:
         return auth
 
 
-def from_opts(opts: dict) -> CurveKeys | None:
-    """The node's keys if its options ask for CURVE (``{"mechanism": "curve", "keys": DIR}``)."""
-    sec = opts.get("security") or {}
-    if sec.get("mechanism", "none") == "none":
+def from_opts(opts) -> CurveKeys | None:
+    """The node's keys if its options ask for CURVE (``security="curve"``, ``keys_dir=DIR``)."""
+    if opts.security == "none":
         return None
-    if sec["mechanism"] != "curve":
-        raise ValueError(f"security mechanism {sec['mechanism']!r}; allowed: curve, none")
-    return CurveKeys.load(sec["keys"])
+    if opts.security != "curve":
+        raise ValueError(f"security mechanism {opts.security!r}; allowed: curve, none")
+    return CurveKeys.load(opts.keys_dir)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from nodes.core import Out
 from nodes.inference import InferenceConfig, InferenceCore, model_factory
 from nodes.learner import LearnerConfig, LearnerCore, make_dqn, save_checkpoint
+from nodes.options import SequentialOptions
 from protocol.messages import Stats
 
 
-def run(opts: dict) -> int:
+def run(opts: SequentialOptions) -> int:
     import torch
 
     from agents.policy import Policy
@@ -24,19 +25,17 @@ def run(opts: dict) -> int:
     torch.set_num_threads(1)
     rt = Runtime.for_node(opts, "sequential")
     learner = LearnerCore(make_dqn(opts), LearnerConfig(
-        learn_every=1, publish_every=10**12, checkpoint_every=int(opts.get("checkpoint_every", 2000))))
-    policy = Policy(model_factory(opts)(), int(opts["policy_actions"]))
+        learn_every=1, publish_every=10**12, checkpoint_every=opts.checkpoint_every))
+    policy = Policy(model_factory(opts)(), opts.policy_actions)
     policy.load_arrays(learner.dqn.weights_arrays(), version=0)
-    core = InferenceCore(opts["node_id"], InferenceConfig(
-        opts.get("inference_latency", 0.0), opts.get("latency_jitter", 0.0), opts.get("node_seed", 0)))
-    eps = EpsilonSchedule(steps=int(opts.get("epsilon_steps", 100_000)),
-                          end=float(opts.get("epsilon_end", 0.05)))
-    learn_steps = int(opts.get("learn_steps", 1))
+    core = InferenceCore(opts.node_id, InferenceConfig(opts.inference_latency, opts.latency_jitter, opts.node_seed))
+    eps = EpsilonSchedule(steps=opts.epsilon_steps, end=opts.epsilon_end)
+    learn_steps = opts.learn_steps
     clock = rt.clock
     try:
         for ch in ("experience", "obs", "actions", "stats"):
-            if opts.get("connect", {}).get(ch):
-                rt.connect(ch, opts["connect"][ch])
+            if opts.connect.get(ch):
+                rt.connect(ch, opts.connect[ch])
         rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints})))
         next_stats = clock.now()
         while not rt.should_stop():
@@ -64,7 +63,7 @@ def run(opts: dict) -> int:
         if "experience" in rt.sockets:  # take what the env sent before it stopped: nothing unaccounted
             for msg, _ in rt.drain("experience"):
                 learner.on_experience(msg)
-        save_checkpoint(learner, opts["run_dir"])
+        save_checkpoint(learner, opts.run_dir)
         data = {**learner.stats().data, "inferences": core.count,
                 "dropped": rt.seq_in["experience"].dropped if "experience" in rt.seq_in else 0,
                 **rt.counters()}

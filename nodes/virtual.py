@@ -23,37 +23,40 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from nodes.options import ActingPart, EnvPart, LearningPart, ModelPart, RunWide, like
 
 MODES = ("staggered", "sequential")
 
 
 @dataclass
 class VirtualConfig:
-    game: str = "catcher"
-    game_options: dict = field(default_factory=dict)
+    """The defaults shared with realtime runs are the node options' (``like``)."""
+    game: str = like(RunWide, "game")
+    game_options: dict = like(RunWide, "game_options")
     mode: str = "staggered"
     delay_frames: int = 1  # d: an action computed from frame s is applied at frame s + d
     nodes: int = 0  # staggered inference cores; 0 = d (a fresh action every frame)
     frames: int = 10_000
-    seed: int = 0
-    action_every: int = 1
-    default_action: str = "noop"
-    model: str = "auto"
-    model_k: float = 0.0625
+    seed: int = like(RunWide, "seed")
+    action_every: int = like(RunWide, "action_every")
+    default_action: str = like(EnvPart, "default_action")
+    model: str = like(ModelPart, "model")
+    model_k: float = like(ModelPart, "model_k")
     learner: bool = True
-    learn_every: int = 4  # frames per DQN update (both modes)
-    publish_every: int = 50  # updates between weight broadcasts (staggered)
-    batch_size: int = 16
-    replay: int = 10_000
+    learn_every: int = like(LearningPart, "learn_every")  # frames per DQN update (both modes)
+    publish_every: int = like(LearningPart, "publish_every")  # updates between weight broadcasts (staggered)
+    batch_size: int = like(LearningPart, "batch_size")
+    replay: int = like(LearningPart, "replay")
     replay_mode: str = "reservoir"  # or "fifo" (the paper's delay scripts)
-    learning_starts: int = 16
+    learning_starts: int = like(LearningPart, "learning_starts")
     target_every: int = 10_000  # updates between target-network copies (the paper's 10k)
-    n_step: int = 1  # agent decisions combined per transition (the paper: 1)
-    epsilon_steps: int = 100_000
-    epsilon_end: float = 0.05
+    n_step: int = like(LearningPart, "n_step")  # agent decisions combined per transition (the paper: 1)
+    epsilon_steps: int = like(ActingPart, "epsilon_steps")
+    epsilon_end: float = like(ActingPart, "epsilon_end")
     warmup_frames: int | None = None  # measures from this frame (default: d)
 
     def __post_init__(self):
@@ -81,32 +84,32 @@ class VirtualResult:
     counts: dict  # env counters (stale, superseded, bad_action) and inference misses
 
 
-def _opts(cfg: VirtualConfig, env) -> dict:
+def _opts(cfg: VirtualConfig, env):
+    """The options of the virtual run's agents (a SequentialOptions has every field they read)."""
+    from dataclasses import asdict
+    from nodes.options import SequentialOptions, project
     obs, _ = env.reset(seed=cfg.seed)
     u = env.unwrapped
-    return {"seed": cfg.seed, "obs_shape": list(np.shape(obs)), "model": cfg.model, "model_k": cfg.model_k,
-            "policy_actions": int(getattr(u, "policy_actions", env.action_space.n)),
-            "epsilon_steps": cfg.epsilon_steps, "epsilon_end": cfg.epsilon_end,
-            "batch_size": cfg.batch_size, "replay": cfg.replay, "n_step": cfg.n_step,
-            "learning_starts": cfg.learning_starts,
-            "inference_latency": cfg.delay_frames / float(u.fps)}
+    return project(SequentialOptions, asdict(cfg), obs_shape=tuple(np.shape(obs)),
+                   policy_actions=int(getattr(u, "policy_actions", env.action_space.n)),
+                   inference_latency=cfg.delay_frames / float(u.fps))
 
 
 class _Staggered:
     """N inference cores on one schedule; returns (landing frame, Action) for each start."""
 
-    def __init__(self, opts: dict, cfg: VirtualConfig, fps: float):
+    def __init__(self, opts, cfg: VirtualConfig, fps: float):
         from nodes.clock import schedule_to_msg
         from nodes.inference import InferenceConfig, InferenceCore, make_agent
         from nodes.stagger import make_schedule
         n = cfg.nodes or cfg.delay_frames
-        first, self.policy, self.eps = make_agent({**opts, "node_id": "inf00", "node_seed": cfg.seed * 1000})
+        first, self.policy, self.eps = make_agent(replace(opts, node_id="inf00", node_seed=cfg.seed * 1000))
         self.cores = {"inf00": first}
         for i in range(1, n):
             nid = f"inf{i:02d}"
-            self.cores[nid] = InferenceCore(nid, InferenceConfig(opts["inference_latency"], 0.0, cfg.seed * 1000 + i))
+            self.cores[nid] = InferenceCore(nid, InferenceConfig(opts.inference_latency, 0.0, cfg.seed * 1000 + i))
         self.schedule = make_schedule(0, dict.fromkeys(self.cores, 0), 0, cfg.delay_frames, cfg.action_every, lead=0)
-        phase_map = schedule_to_msg(self.schedule, "max_time", opts["inference_latency"])
+        phase_map = schedule_to_msg(self.schedule, "max_time", opts.inference_latency)
         for core in self.cores.values():
             core.on_phase_map(phase_map)
         self.busy_until = dict.fromkeys(self.cores, 0)
@@ -139,15 +142,15 @@ class _Staggered:
 class _Sequential:
     """One agent: infer (d frames), then learn what is owed, then look at the world again."""
 
-    def __init__(self, opts: dict, cfg: VirtualConfig, fps: float, learner):
+    def __init__(self, opts, cfg: VirtualConfig, fps: float, learner):
         from agents.policy import Policy
         from agents.schedule import EpsilonSchedule
         from nodes.inference import InferenceConfig, InferenceCore, model_factory
         import torch
-        self.core = InferenceCore("agent", InferenceConfig(opts["inference_latency"], 0.0, cfg.seed * 1000))
+        self.core = InferenceCore("agent", InferenceConfig(opts.inference_latency, 0.0, cfg.seed * 1000))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            self.policy = Policy(model_factory(opts)(), opts["policy_actions"])
+            self.policy = Policy(model_factory(opts)(), opts.policy_actions)
         if learner is not None:
             self.policy.load_arrays(learner.dqn.weights_arrays(), version=0)
         self.eps = EpsilonSchedule(steps=cfg.epsilon_steps, end=cfg.epsilon_end)

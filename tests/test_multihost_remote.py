@@ -10,6 +10,7 @@ import pytest
 from launch.remote import connection
 from launch.remote.agent import write_files
 from launch.remote.transport import LaunchError, Transport, check_hosts, explain_check
+from nodes.options import InferenceOptions, LearnerOptions, OptionsError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,18 +49,25 @@ def test_connection_file_round_trip_and_node_options(tmp_path):
     (tmp_path / "keys").mkdir()
     doc = connection.make("abc", eps, security={"mechanism": "curve", "server_public": "S", "client_public": "C",
                                                 "keys_dir": str(tmp_path / "keys")},
-                          node_opts={"game": "catcher", "fps": 59.7275}, kinds={"learner": {"checkpoint_every": 7}},
+                          kinds={"inference": InferenceOptions(game="catcher", fps=59.7275),
+                                 "learner": LearnerOptions(checkpoint_every=7)},
                           launcher_address="10.0.0.9", placement={})
     path = connection.write(tmp_path / "connection.json", doc)
     assert path.stat().st_mode & 0o077 == 0
     conn = connection.read(path)
     assert conn["ports"]["weights"] == 5005 and conn["addresses"]["obs"] == "10.0.0.1"
     inf = connection.node_opts(conn, "inference", "hand01", "/tmp/r")
-    assert inf["connect"] == eps and inf["game"] == "catcher" and inf["run_id"] == "abc"
-    assert inf["security"] == {"mechanism": "curve", "keys": str(tmp_path / "keys")} and "ports" not in inf
+    assert isinstance(inf, InferenceOptions)
+    assert inf.connect == eps and inf.game == "catcher" and inf.fps == 59.7275 and inf.run_id == "abc"
+    assert inf.security == "curve" and inf.keys_dir == str(tmp_path / "keys") and inf.ports == {}
     learner = connection.node_opts(conn, "learner", "learner", "/tmp/r")
-    assert learner["bind_host"] == "10.0.0.3" and learner["ports"] == {"weights": 5005}
-    assert learner["checkpoint_every"] == 7
+    assert learner.bind_host == "10.0.0.3" and learner.ports == {"weights": 5005}
+    assert learner.checkpoint_every == 7
+    with pytest.raises(connection.ConnectionFileError, match="no options for clock nodes"):
+        connection.node_opts(conn, "clock", "c", "/tmp/r")
+    conn["kinds"]["learner"]["chekpoint_every"] = 3  # a misspelt key in the file is an error, not a default
+    with pytest.raises(OptionsError, match="did you mean 'checkpoint_every'"):
+        connection.node_opts(conn, "learner", "learner", "/tmp/r")
     with pytest.raises(connection.ConnectionFileError, match="--keys DIR"):
         connection.node_opts(conn, "inference", "x", "/tmp/r", keys=str(tmp_path / "nope"))
     (tmp_path / "bad.json").write_text("{}")

@@ -60,4 +60,6 @@ def test_print_sbatch_forwards_the_given_options_but_not_the_hosts():
         "--hosts", "ignored[1-2]", "--env-host", "@0", "--learner-host", "@1", "--inference-per-host", "4",
         "--duration", "600", "--run-dir", "runs/my run"])
     assert res.exit_code == 0, res.output
-    assert res.output == EXPECTED
+    # forwarded in the order of the command's options (the run's fields: --run-dir before --duration)
+    assert res.output == EXPECTED.replace("--duration 600.0 --run-dir 'runs/my run'",
+                                          "--run-dir 'runs/my run' --duration 600.0")

@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from launch.run import RunConfig, Supervisor
+from launch.run import RunConfig, Supervisor, read_config
+from nodes.options import load
 from nodes.replay import replay
 
 pytestmark = pytest.mark.system
@@ -27,6 +28,8 @@ def test_staggered_run_on_loopback_covers_the_frames(tmp_path):
     assert json.loads((run / "summary.json").read_text()) == s
     config = json.loads((run / "config.json").read_text())
     assert {"obs", "actions", "ticks", "control", "experience", "weights"} <= set(config["endpoints"])
+    assert read_config(run / "config.json") == cfg  # config.json holds the run's options, every one
+    assert load("inference", json.loads((run / "nodes" / "inf01.json").read_text())).node_seed == 1001
     for node in ("env", "clock", "learner", "inf00", "inf01", "inf02"):
         assert (run / "logs" / f"{node}.log").exists()
     assert (run / "metrics.jsonl").stat().st_size > 0

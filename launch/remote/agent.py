@@ -1,6 +1,7 @@
 """``stagger agent``: the remote end of a launched node (started by ssh or srun).
 
-It reads one JSON line from stdin: ``{"kind", "node_id", "run_dir", "opts", "files"}``,
+It reads one JSON line from stdin: ``{"kind", "node_id", "run_dir", "opts", "files"}`` (``opts``:
+the JSON form of the node's nodes.options, checked before anything is written),
 writes the files (the connection file, the keys a node needs; 0600) under the run directory
 of this host, resolves ``"auto"`` addresses (this host's address on the route to the
 launcher), and runs ``python -m launch.node KIND OPTS.json`` with its output on this
@@ -37,13 +38,13 @@ def write_files(run_dir: Path, files: dict[str, str]) -> None:
         os.replace(tmp, path)
 
 
-def resolve_addresses(opts: dict) -> dict:
+def resolve_addresses(opts):
     """``"auto"`` bind/advertise hosts become this host's address towards the launcher."""
+    from dataclasses import replace
+
     from launch.remote.transport import route_source
-    for key in ("bind_host", "advertise_host"):
-        if opts.get(key) == "auto":
-            opts[key] = route_source(opts["launcher_address"])
-    return opts
+    auto = [key for key in ("bind_host", "advertise_host") if getattr(opts, key) == "auto"]
+    return replace(opts, **dict.fromkeys(auto, route_source(opts.launcher_address))) if auto else opts
 
 
 def main(stdin=None) -> int:
@@ -52,14 +53,20 @@ def main(stdin=None) -> int:
     if not line:
         print("stagger agent: no payload on stdin (it is started by stagger launch)", flush=True)
         return 2
+    from nodes.options import OptionsError, load, to_dict
     payload = json.loads(line)
     kind, node_id = payload["kind"], payload["node_id"]
+    try:
+        opts = load(kind, payload["opts"])
+    except OptionsError as exc:
+        print(f"stagger agent: {node_id}: {exc}", flush=True)
+        return 2
     run_dir = Path(payload["run_dir"])
     (run_dir / "nodes").mkdir(parents=True, exist_ok=True)
     write_files(run_dir, payload.get("files", {}))
-    opts = resolve_addresses(dict(payload["opts"]))
+    opts = resolve_addresses(opts)
     opts_path = run_dir / "nodes" / f"{node_id}.json"
-    write_files(run_dir, {f"nodes/{node_id}.json": json.dumps(opts, indent=1)})
+    write_files(run_dir, {f"nodes/{node_id}.json": json.dumps(to_dict(opts), indent=1)})
 
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     root = str(Path(__file__).resolve().parent.parent)
@@ -67,7 +74,7 @@ def main(stdin=None) -> int:
     child = subprocess.Popen([sys.executable, "-m", "launch.node", kind, str(opts_path)],
                              stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
     print(f"stagger agent: {node_id} ({kind}) started as pid {child.pid} on {os.uname().nodename}, "
-          f"address {opts.get('bind_host')}", flush=True)
+          f"address {opts.bind_host}", flush=True)
 
     stop = threading.Event()
 

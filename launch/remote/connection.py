@@ -1,5 +1,6 @@
 """The connection file of a run (``RUN_DIR/connection.json``), as ipyparallel's: every
-address, port and public key a node needs to join, plus the run's node options.
+address, port and public key a node needs to join, plus the options every node kind starts
+from (``kinds``: the JSON form of each kind's nodes.options class, without a node's identity).
 
 ``stagger launch`` writes it once every binding node has bound and hands it to every node;
 ``stagger node KIND --connection FILE`` builds a node's options from it, so a node started by
@@ -14,7 +15,7 @@ import os
 import zlib
 from pathlib import Path
 
-VERSION = 1
+VERSION = 2  # 2: typed node options per kind (``kinds``), no free-form ``node_opts``
 BINDS = {"env": ("obs", "actions", "experience"), "clock": ("ticks", "control"), "learner": ("weights",)}
 
 
@@ -30,10 +31,12 @@ def split_endpoint(ep: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def make(run_id: str, endpoints: dict, *, security: dict, node_opts: dict, kinds: dict,
-         launcher_address: str, placement: dict) -> dict:
+def make(run_id: str, endpoints: dict, *, security: dict, kinds: dict, launcher_address: str,
+         placement: dict) -> dict:
     """The connection document. ``security`` is ``{"mechanism": "none"}`` or
-    ``{"mechanism": "curve", "server_public", "client_public", "keys_dir"}``."""
+    ``{"mechanism": "curve", "server_public", "client_public", "keys_dir"}``; ``kinds`` maps a
+    node kind to its options object (or their JSON form)."""
+    from nodes.options import to_dict
     from protocol.version import PROTOCOL_VERSION
     return {
         "version": VERSION, "run_id": run_id, "protocol": PROTOCOL_VERSION, "transport": "tcp",
@@ -41,7 +44,7 @@ def make(run_id: str, endpoints: dict, *, security: dict, node_opts: dict, kinds
         "addresses": {ch: split_endpoint(ep)[0] for ch, ep in endpoints.items()},
         "ports": {ch: split_endpoint(ep)[1] for ch, ep in endpoints.items()},
         "security": security, "launcher_address": launcher_address, "placement": placement,
-        "node_opts": node_opts, "kinds": kinds,
+        "kinds": {k: o if isinstance(o, dict) else to_dict(o) for k, o in kinds.items()},
     }
 
 
@@ -67,19 +70,22 @@ def read(path) -> dict:
     return conn
 
 
-def node_opts(conn: dict, kind: str, node_id: str, run_dir: str, keys: str | None = None) -> dict:
-    """The options of node ``kind`` joining the run of ``conn``. A binding node (a resumed
-    learner) binds the address and port the file gives for its channels, so the nodes
-    already connected to them reconnect by themselves."""
-    opts = {**conn.get("node_opts", {}), **conn.get("kinds", {}).get(kind, {}),
-            "node_id": node_id, "run_dir": run_dir, "run_id": conn.get("run_id", ""),
-            "connect": dict(conn["endpoints"]),
-            "node_seed": zlib.crc32(node_id.encode()) % 100_000}
-    opts.setdefault("host_label", _my_address(split_endpoint(conn["endpoints"]["control"])[0]))
+def node_opts(conn: dict, kind: str, node_id: str, run_dir: str, keys: str | None = None, base=None):
+    """The options (nodes.options) of node ``kind`` joining the run of ``conn``, over those of
+    ``base`` if given. A binding node (a resumed learner) binds the address and port the file
+    gives for its channels, so the nodes already connected to them reconnect by themselves."""
+    from nodes.options import from_dict, kind_class, to_dict
+    if kind not in conn.get("kinds", {}):
+        raise ConnectionFileError(f"the connection file has no options for {kind} nodes; it has: "
+                                  f"{', '.join(conn.get('kinds', {})) or 'none'}")
+    values = {"node_id": node_id, "run_dir": run_dir, "run_id": conn.get("run_id", ""),
+              "connect": dict(conn["endpoints"]), "node_seed": zlib.crc32(node_id.encode()) % 100_000}
+    if base is None or not base.host_label:
+        values["host_label"] = _my_address(split_endpoint(conn["endpoints"]["control"])[0])
     binds = [ch for ch in BINDS.get(kind, ()) if ch in conn["endpoints"]]
     if binds:
-        opts["bind_host"] = split_endpoint(conn["endpoints"][binds[0]])[0]
-        opts["ports"] = {ch: split_endpoint(conn["endpoints"][ch])[1] for ch in binds}
+        values["bind_host"] = split_endpoint(conn["endpoints"][binds[0]])[0]
+        values["ports"] = {ch: split_endpoint(conn["endpoints"][ch])[1] for ch in binds}
     sec = conn.get("security") or {"mechanism": "none"}
     if sec.get("mechanism") == "curve":
         keys_dir = keys or sec.get("keys_dir")
@@ -87,8 +93,9 @@ def node_opts(conn: dict, kind: str, node_id: str, run_dir: str, keys: str | Non
             raise ConnectionFileError(
                 f"the run uses CurveZMQ but its keys directory {keys_dir!r} is not here: copy the "
                 "run's keys directory to this host (it holds secrets: keep it 0700) and pass --keys DIR")
-        opts["security"] = {"mechanism": "curve", "keys": str(keys_dir)}
-    return opts
+        values.update(security="curve", keys_dir=str(keys_dir))
+    cls = kind_class(kind)
+    return from_dict(cls, {**(to_dict(base) if base is not None else {}), **conn["kinds"][kind], **values})
 
 
 def short_host() -> str:

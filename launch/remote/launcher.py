@@ -16,32 +16,21 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from launch.remote import connection
 from launch.remote.hosts import Placement
+from launch.remote.options import LaunchOptions
 from launch.remote.transport import Transport, check_hosts, fetch, resolve, route_source
-from launch.run import RunError, Supervisor, probe_game
+from launch.run import RunError, Supervisor, config_doc, probe_game
 from launch.remote.streams import Printer, RemoteNode, stop_remote
 from measure.summary import write_summary
+from nodes.options import to_dict
 from nodes.security import CurveKeys, generate_keys, is_loopback, key_files
 
 REQUIRED = ("env", "clock")
 PORT_OFFSETS = {"obs": 0, "actions": 1, "experience": 2, "ticks": 3, "control": 4, "weights": 5, "stats": 6}
-
-
-@dataclass
-class LaunchOptions:
-    insecure: bool = False  # plain TCP even off loopback (warned about loudly by the CLI)
-    keys_dir: str | None = None  # the run's CURVE keys (default RUN_DIR/keys, made if missing)
-    bind_all: bool = False  # bind 0.0.0.0 and advertise the host's address
-    base_port: int = 0  # 0: every binder takes a random port and reports it
-    launcher_address: str | None = None  # default: this machine's address towards the hosts
-    learner_restarts: int = 1
-    checkpoint_every: int = 2000
-    resume: str | None = None  # the learner starts from RUN_DIR/checkpoint.pt of an earlier run
-    remote_dir: str | None = None  # run directory on the hosts (default: the same absolute path)
 
 
 class Launcher(Supervisor):
@@ -81,10 +70,7 @@ class Launcher(Supervisor):
             self.rt.close()
             raise
         self.endpoints = {"stats": self.stats_ep}
-        c = cfg
-        self.kinds = {"env": {"default_action": c.default_action, "expect_learner": c.learner},
-                      "learner": {"checkpoint_every": lo.checkpoint_every},
-                      "clock": {"algorithm": c.algorithm, "margin_s": c.margin_s}}
+        self.kind_values = {"env": {"expect_learner": cfg.learner}}
         self.host_of = {"env": placement.env, "clock": placement.env, "learner": placement.learner,
                         **dict(placement.inference_nodes())}
 
@@ -99,11 +85,10 @@ class Launcher(Supervisor):
         return self.lo.base_port + PORT_OFFSETS[channel] if self.lo.base_port else 0
 
     # -- nodes ----------------------------------------------------------------------------
-    def start(self, kind: str, node_id: str, opts: dict, binds: tuple[str, ...] = ()) -> None:
+    def start(self, kind: str, node_id: str, values: dict, binds: tuple[str, ...] = ()) -> None:
         host = self.host_of[node_id]
-        o = {**self.base_opts(), **opts, "connect": dict(self.endpoints), "node_id": node_id,
-             "run_dir": self.remote_dir, "run_id": self.run_id, "host_label": host,
-             "launcher_address": self.address}
+        o = {**self.kind_values.get(kind, {}), "connect": dict(self.endpoints), "run_dir": self.remote_dir,
+             "run_id": self.run_id, "host_label": host, "launcher_address": self.address}
         if self.loopback:
             o["bind_host"] = "127.0.0.1"
         elif self.lo.bind_all:
@@ -111,14 +96,16 @@ class Launcher(Supervisor):
         else:
             o["bind_host"] = "auto"
         if self.lo.base_port and kind in connection.BINDS:
-            o.setdefault("ports", {ch: self._port(ch) for ch in connection.BINDS[kind]})
+            o["ports"] = {ch: self._port(ch) for ch in connection.BINDS[kind]}
         files = {}
         if self.secure:
-            o["security"] = {"mechanism": "curve", "keys": f"{self.remote_dir}/keys"}
+            o.update(security="curve", keys_dir=f"{self.remote_dir}/keys")
             files = {f"keys/{k}": v for k, v in key_files(self.keys_dir, kind in connection.BINDS).items()}
         if self.conn is not None:
             files["connection.json"] = json.dumps(self.conn, indent=1)
-        payload = {"kind": kind, "node_id": node_id, "run_dir": self.remote_dir, "opts": o, "files": files}
+        opts = self.node_options(kind, node_id, **{**o, **values})
+        payload = {"kind": kind, "node_id": node_id, "run_dir": self.remote_dir, "opts": to_dict(opts),
+                   "files": files}
         self.nodes.append(RemoteNode(node_id, kind, host, self.transport.agent_argv(host, node_id), payload,
                                      self.run_dir / "logs" / f"{node_id}.log", self.printer))
         if binds:
@@ -142,8 +129,7 @@ class Launcher(Supervisor):
                 self.say(f"{what}; restarting it from its last checkpoint (restart {self.restarts} of "
                          f"{self.lo.learner_restarts}); the experience it misses is counted as dropped")
                 port = connection.split_endpoint(self.endpoints["weights"])[1]
-                self.start("learner", "learner", {**self.kinds["learner"], "resume": self.remote_dir,
-                                                  "ports": {"weights": port}})
+                self.start("learner", "learner", {"resume": self.remote_dir, "ports": {"weights": port}})
             else:
                 raise RunError(f"{what} and no learner restart is left (--learner-restarts "
                                f"{self.lo.learner_restarts}). Last lines of {n.log_path}:\n{n.tail()}")
@@ -177,18 +163,17 @@ class Launcher(Supervisor):
             self.say(f"{self.placement.describe()}; via {self.transport.via}; security "
                      f"{'CurveZMQ' if self.secure else 'none (loopback)' if self.loopback else 'NONE'}")
             self.game = probe_game(c.game, c.game_options)
-            config = {**asdict(c), **self.game, "stats_endpoint": self.stats_ep, "run_id": self.run_id,
-                      "placement": asdict(self.placement), "via": self.transport.via, "versions": versions,
-                      "security": "curve" if self.secure else "none", "launcher_address": self.address}
-            self.start("env", "env", self.kinds["env"], connection.BINDS["env"])
+            config = config_doc(c, self.game, stats_endpoint=self.stats_ep, run_id=self.run_id,
+                                placement=asdict(self.placement), via=self.transport.via, versions=versions,
+                                security="curve" if self.secure else "none", launcher_address=self.address)
+            self.start("env", "env", {}, connection.BINDS["env"])
             if c.learner:
-                opts = {**self.kinds["learner"], **({"resume": self.lo.resume} if self.lo.resume else {})}
-                self.start("learner", "learner", opts, ("weights",))
-            self.start("clock", "clock", {**self.kinds["clock"], "fps": self.game["fps"]}, ("ticks", "control"))
-            self.conn = connection.make(
-                self.run_id, self.endpoints, security=self._security_doc(), node_opts=self.base_opts(),
-                kinds={**self.kinds, "clock": {**self.kinds["clock"], "fps": self.game["fps"]}},
-                launcher_address=self.address, placement=asdict(self.placement))
+                self.start("learner", "learner", {"resume": self.lo.resume}, ("weights",))
+            self.start("clock", "clock", {}, ("ticks", "control"))
+            kinds = {k: self.node_options(k, "", **self.kind_values.get(k, {}), run_id=self.run_id)
+                     for k in ("env", "clock", "inference", "learner")}
+            self.conn = connection.make(self.run_id, self.endpoints, security=self._security_doc(), kinds=kinds,
+                                        launcher_address=self.address, placement=asdict(self.placement))
             connection.write(self.run_dir / "connection.json", self.conn)
             inference = self.placement.inference_nodes()
             for i, (node_id, _) in enumerate(inference):
