@@ -12,7 +12,7 @@ from launch.cli_fields import NOT_ON_CLI, field_options, field_values
 from launch.lazy_group import LazyGroup
 from launch.models_cmd import LATENCY, SIZES, model_and_latency
 from launch.models_cmd import models as models_cmd
-from launch.plan import plan
+from launch.plan import OVERHEAD_S, plan
 from launch.run_config import RunConfig
 from nodes.options import default_of
 
@@ -113,7 +113,7 @@ def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting
     if v["inference_nodes"] == "auto":  # the plan's N at the game's own frame rate
         from launch.run import probe_game
         game_fps = fps or probe_game(game, game_options)["fps"]
-        n = plan(inference_latency, game_fps, action_every)["inference_nodes_with_overhead"]
+        n = plan(inference_latency, game_fps, action_every, overhead_s=v["margin_s"])["inference_nodes_with_overhead"]
     else:
         try:
             n = int(v["inference_nodes"])
@@ -156,10 +156,11 @@ def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting
 @main.command("plan")
 @click.option("--inference-time", type=float, required=True, help="Inference time t_theta in seconds.")
 @click.option("--fps", type=float, default=59.7275, show_default=True, help="Env frame rate.")
-@click.option("--action-every", type=int, default=1, show_default=True, help="Action cadence k in frames.")
+@click.option("--action-every", type=int, default=default_of(RunConfig, "action_every"), show_default=True,
+              help="Action cadence k in frames.")
 @click.option("--learn-time", type=float, default=None, help="Time of one learning update in seconds.")
-@click.option("--overhead", type=float, default=0.0015, show_default=True,
-              help="Framework overhead per action in seconds (added in the second N).")
+@click.option("--overhead", type=float, default=OVERHEAD_S, show_default=True,
+              help="Framework overhead per action in seconds (added in the second N; the clock's --margin-s).")
 def plan_cmd(inference_time, fps, action_every, learn_time, overhead):
     """The paper's formulas: processes needed, action interval and delay."""
     try:

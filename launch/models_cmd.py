@@ -134,7 +134,8 @@ def model_and_latency(game: str, game_options: dict, model: str, size: str | Non
             from agents.models import PRESETS
             model_k = float(PRESETS[size.lower()])
         else:
-            model_k = 0.0625
+            from nodes.options import ModelPart, default_of
+            model_k = default_of(ModelPart, "model_k")
     if not isinstance(latency, str):
         return model_k, float(latency), "simulated"
     from launch.run import probe_game

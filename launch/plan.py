@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import math
 
+from nodes.options import ClockPart, RunWide, default_of
 from nodes.stagger import theory_nodes, ticks_needed
 
+OVERHEAD_S = default_of(ClockPart, "margin_s")  # the clock's allowance for the framework's overhead
 
-def plan(inference_s: float, fps: float = 59.7275, action_every: int = 1,
-         learn_s: float | None = None, overhead_s: float = 0.0015) -> dict:
+
+def plan(inference_s: float, fps: float = 59.7275, action_every: int = default_of(RunWide, "action_every"),
+         learn_s: float | None = None, overhead_s: float = OVERHEAD_S) -> dict:
     """Processes needed, action interval and delay for one inference time.
 
     ``inference_nodes`` is the paper's N = ceil(t_theta / (k t_m)); the framework's own

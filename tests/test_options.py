@@ -181,3 +181,17 @@ def test_facts_and_every_kind_share_one_definition_of_each_field():
             if owners:  # the same field object (help, default) as its group's
                 assert f.metadata is fields_of(owners[0])[name].metadata, (cls.__name__, name)
     assert from_dict(InferenceOptions, {}).inference_latency == RunConfig().inference_latency
+
+
+def test_stagger_node_refuses_a_misspelt_options_file_and_starts_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from launch.node import main as node_main
+    bad = tmp_path / "env.json"
+    bad.write_text(json.dumps({"node_id": "env", "default_acton": "repeat"}))
+    r = CliRunner().invoke(main, ["node", "env", "--opts", str(bad), "--run-dir", str(tmp_path / "r")])
+    assert r.exit_code == 1 and "did you mean 'default_action'" in r.output and not (tmp_path / "r").exists()
+    with pytest.raises(SystemExit, match="default_acton"):
+        node_main(["env", str(bad)])
+    r = CliRunner().invoke(main, ["node", "inference", "--resume", str(tmp_path)])
+    assert r.exit_code == 2 and "only a learner resumes" in r.output
