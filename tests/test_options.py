@@ -195,3 +195,16 @@ def test_stagger_node_refuses_a_misspelt_options_file_and_starts_nothing(tmp_pat
         node_main(["env", str(bad)])
     r = CliRunner().invoke(main, ["node", "inference", "--resume", str(tmp_path)])
     assert r.exit_code == 2 and "only a learner resumes" in r.output
+
+
+def test_the_node_defaults_agree_with_the_libraries_they_configure():
+    """agents/ sits below nodes/ and keeps its own defaults for library use: the options must
+    not silently differ from them (a change to one is a change to both)."""
+    from agents.dqn import DQNConfig
+    from agents.schedule import EpsilonSchedule
+    from nodes.options import ActingPart, LearningPart
+    lp, dqn = LearningPart(), DQNConfig()
+    assert (lp.batch_size, lp.n_step, lp.replay, lp.learning_starts) == (
+        dqn.batch_size, dqn.n_step, dqn.replay_capacity, dqn.learning_starts)
+    eps, ap = EpsilonSchedule(), ActingPart()
+    assert (ap.epsilon_steps, ap.epsilon_end) == (eps.steps, eps.end)
