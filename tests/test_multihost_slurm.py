@@ -1,10 +1,13 @@
-"""Slurm cannot run here: the srun command lines the launcher builds, and the sbatch script
-`stagger launch --via slurm --print-sbatch` writes, against expected strings."""
+"""Without a cluster: the srun command lines the launcher builds, the sbatch script
+`stagger launch --via slurm --print-sbatch` writes, against expected strings, and how the
+launcher reads Slurm's answers (NodeAddr, a cancelled step). The real cluster:
+test_multihost_slurm_alloc.py, test_multihost_slurm_sbatch.py."""
 from click.testing import CliRunner
 
 from launch.cli import main
+from launch.remote.slurm import node_address, sbatch_script, srun_argv, time_limit
+from launch.remote.streams import Printer, RemoteNode, stop_remote
 from launch.remote.transport import Transport
-from launch.remote.slurm import sbatch_script, srun_argv, time_limit
 
 
 def test_srun_line_of_one_node():
@@ -63,3 +66,30 @@ def test_print_sbatch_forwards_the_given_options_but_not_the_hosts():
     # forwarded in the order of the command's options (the run's fields: --run-dir before --duration)
     assert res.output == EXPECTED.replace("--duration 600.0 --run-dir 'runs/my run'",
                                           "--run-dir 'runs/my run' --duration 600.0")
+
+
+def test_node_address_is_slurms_nodeaddr_or_the_name(tmp_path, monkeypatch):
+    fake = tmp_path / "scontrol"  # answers as scontrol show node -o does, for h1 only
+    fake.write_text('#!/bin/sh\n[ "$4" = h1 ] && echo "NodeName=h1 Arch=x86_64 NodeAddr=10.9.8.7 NodeHostName=h1" '
+                    '|| { echo "Node $4 not found" >&2; exit 1; }\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert node_address("h1") == "10.9.8.7"
+    assert node_address("gpu7") == "gpu7"  # not a Slurm node: resolved as a host name
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert node_address("h1") == "h1"  # no scontrol here
+
+
+def test_a_step_cancelled_by_slurm_is_the_reason_a_node_exited(tmp_path):
+    lines = ["stagger agent: inf01 (inference) started as pid 7 on vm, address 10.0.0.2",
+             "ValueError: something earlier",
+             "slurmstepd-h1: error: *** STEP 5.6 ON h1 CANCELLED AT 2026-12-03T12:42:57 ***",
+             "srun: error: h1: task 0: Killed"]
+    script = "cat >/dev/null; " + "; ".join(f"echo '{ln}'" for ln in lines)  # what srun prints
+    node = RemoteNode("inf01", "inference", "h1", ["sh", "-c", script], {}, tmp_path / "inf01.log",
+                      Printer(enabled=False))
+    stop_remote([node])
+    node.proc.stdout.close()
+    assert node.reason() == lines[2]
+    (tmp_path / "inf01.log").write_text("\n".join(lines[:2]) + "\n")
+    assert node.reason() == "ValueError: something earlier"

@@ -65,7 +65,7 @@ LAUNCH_OVERRIDES = {
               help="Inference nodes on every host given without ':n'.")
 @click.option("--via", type=click.Choice(["ssh", "slurm"]), default="ssh", show_default=True,
               help="ssh (BatchMode, your keys and ~/.ssh/config) or slurm (srun inside an allocation; "
-                   "hosts from SLURM_JOB_NODELIST unless --hosts).")
+                   "hosts: the allocation's nodes unless --hosts).")
 @click.option("--ssh-config", type=click.Path(exists=True, dir_okay=False), default=None,
               help="ssh client configuration file (ssh -F FILE).")
 @click.option("--ssh-option", multiple=True, help="Extra ssh option, e.g. Port=2222 (ssh -o; repeatable).")
@@ -87,6 +87,7 @@ def launch(hosts, hostfile, placement_file, env_host, learner_host, inference_pe
     from launch.remote.hosts import HostError, load_placement, make_placement, parse_hosts, read_hostfile, slurm_hosts
     from launch.remote.launcher import Launcher
     from launch.remote.transport import LaunchError, Transport
+    from launch.remote.slurm import job_nodelist
     from launch.run import RunError
     from launch.status import StatusLine
     from launch.remote.streams import Printer
@@ -103,7 +104,7 @@ def launch(hosts, hostfile, placement_file, env_host, learner_host, inference_pe
             placement = load_placement(placement_file)
         else:
             specs = (parse_hosts(hosts) if hosts else read_hostfile(hostfile) if hostfile
-                     else slurm_hosts(os.environ) if via == "slurm" else None)
+                     else slurm_hosts(os.environ, job_nodelist(os.environ)) if via == "slurm" else None)
             if specs is None:
                 raise HostError("give the hosts: --hosts h1,h2:4, --hostfile FILE or --placement FILE "
                                 "(or --via slurm inside an allocation)")

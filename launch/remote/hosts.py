@@ -111,9 +111,10 @@ def read_hostfile(path) -> list[HostSpec]:
     return _unique(specs)
 
 
-def slurm_hosts(environ) -> list[HostSpec]:
-    """The hosts of the current Slurm allocation (``SLURM_JOB_NODELIST``)."""
-    text = environ.get("SLURM_JOB_NODELIST") or environ.get("SLURM_NODELIST")
+def slurm_hosts(environ, nodelist: str | None = None) -> list[HostSpec]:
+    """The hosts of the current Slurm allocation: ``nodelist`` (the job's, from slurmctld),
+    else ``SLURM_JOB_NODELIST``."""
+    text = nodelist or environ.get("SLURM_JOB_NODELIST") or environ.get("SLURM_NODELIST")
     if not text:
         raise HostError("--via slurm without --hosts needs a Slurm allocation (SLURM_JOB_NODELIST "
                         "is not set): run inside sbatch/salloc, or give --hosts")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import shlex
+import subprocess
 
 STARTUP_ALLOWANCE_S = 600  # time for the allocation's nodes to start and stop, in the job limit
 
@@ -18,6 +19,38 @@ def srun_argv(host: str, command: str, name: str) -> list[str]:
     """One job step of one task on ``host`` running the shell ``command``."""
     return ["srun", "--nodes=1", "--ntasks=1", f"--nodelist={host}", f"--job-name={name}",
             "--overlap", "--unbuffered", "--kill-on-bad-exit=1", "sh", "-c", command]
+
+
+def job_nodelist(environ) -> str | None:
+    """The node list of the allocation this process runs in, as slurmctld has it (None: not in
+    one, or no answer). Not the environment's alone: in a step started from outside the
+    allocation (``srun --jobid J -N 1 stagger launch ...``) Slurm 22.05 sets
+    SLURM_JOB_NODELIST to that step's node, not the job's."""
+    job = environ.get("SLURM_JOB_ID") or environ.get("SLURM_JOBID")
+    if not job:
+        return None
+    try:
+        p = subprocess.run(["squeue", "-h", "-j", job, "-o", "%N"], capture_output=True, text=True, timeout=30,
+                           stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = p.stdout.split() if p.returncode == 0 else []
+    return lines[0] if lines else None
+
+
+def node_address(host: str) -> str:
+    """The address Slurm reaches ``host`` at (its ``NodeAddr``, which may differ from the node
+    name, e.g. a name only slurm.conf knows); ``host`` itself when scontrol does not know it."""
+    try:
+        p = subprocess.run(["scontrol", "show", "node", "-o", host], capture_output=True, text=True,
+                           timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return host
+    for word in p.stdout.split() if p.returncode == 0 else []:
+        key, _, value = word.partition("=")
+        if key == "NodeAddr" and value and value != "(null)":
+            return value
+    return host
 
 
 def time_limit(seconds: float) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 STOP_TIMEOUT_S = 8.0  # the agent gives its node 5 s after the lifeline closes
 _PID = re.compile(r"^stagger agent: \S+ \(\w+\) started as pid (\d+)")
 _ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
+_CANCELLED = re.compile(r"\*\*\* (JOB|STEP) \S+ ON \S+ CANCELLED AT .*\*\*\*")  # slurmstepd's line
 
 
 class Printer:
@@ -91,9 +92,10 @@ class RemoteNode:
         return "\n".join(lines[-n:])
 
     def reason(self) -> str:
-        """The last error line of its log (``SomeError: what``), or ''."""
+        """Slurm's line if Slurm cancelled the node's step (scancel), else the last
+        error line of its log (``SomeError: what``), or ''."""
         lines = [ln.strip() for ln in self.tail(40).splitlines()]
-        errors = [ln for ln in lines if _ERROR.match(ln)]
+        errors = [ln for ln in lines if _CANCELLED.search(ln)] or [ln for ln in lines if _ERROR.match(ln)]
         return errors[-1] if errors else ""
 
     def wait_pid(self, timeout_s: float = 30.0) -> int | None:

@@ -122,8 +122,12 @@ def ssh_hostname(t: Transport, host: str) -> str:
 
 
 def resolve(t: Transport, host: str) -> str:
-    """The IPv4 address of ``host`` as seen from here."""
-    name = ssh_hostname(t, host)
+    """The IPv4 address of ``host`` as seen from here (through its ssh alias or Slurm NodeAddr)."""
+    if t.via == "slurm" and host not in LOCAL_NAMES:
+        from launch.remote.slurm import node_address
+        name = node_address(host)
+    else:
+        name = ssh_hostname(t, host)
     try:
         return socket.gethostbyname(name)
     except OSError as exc:
