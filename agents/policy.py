@@ -1,7 +1,11 @@
 """Acting: epsilon-greedy over a Q-network, with weights loaded from the learner's arrays.
 
-A random action skips the forward pass, as in the paper. Threads are the caller's business
-(`torch.set_num_threads(1)` at node start).
+Every action is computed by a forward pass: exploration is applied to the model's result
+(the paper's code skipped the pass when it explored, so with epsilon near 1 a large model was
+almost never run and every timing described a random-action generator). The exploration coin
+is drawn before the pass (:meth:`Policy.explore`), the pass runs (:meth:`Policy.q_values`,
+possibly in another thread), and :func:`choose` combines them. Threads are the caller's business
+(`torch.set_num_threads` at node start).
 """
 from __future__ import annotations
 
@@ -30,6 +34,14 @@ def _as_tensor(array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array))
 
 
+def choose(q: np.ndarray, explore: tuple[bool, int]) -> tuple[int, bool]:
+    """(action, greedy) from the model's output and the exploration coin drawn for it."""
+    explored, random_action = explore
+    if explored:
+        return random_action, False
+    return int(np.argmax(q)), True
+
+
 class Policy:
     """Epsilon-greedy policy around a Q-network (eval mode, no gradients)."""
 
@@ -46,12 +58,15 @@ class Policy:
         self.forward_passes += 1
         return q.numpy()
 
-    def act(self, obs: np.ndarray, epsilon: float, rng) -> tuple[int, bool]:
-        """(action, greedy): random with probability epsilon (no forward pass), else argmax Q."""
+    def explore(self, epsilon: float, rng) -> tuple[bool, int]:
+        """The epsilon-greedy coin for one action: (explore?, the random action if so)."""
         draw, action = _random_action(rng, self.n_actions)
-        if draw < epsilon:
-            return action, False
-        return int(np.argmax(self.q_values(obs))), True
+        return draw < epsilon, action
+
+    def act(self, obs: np.ndarray, epsilon: float, rng) -> tuple[int, bool]:
+        """(action, greedy): always a forward pass; random with probability epsilon, else argmax Q."""
+        coin = self.explore(epsilon, rng)
+        return choose(self.q_values(obs), coin)
 
     def load_arrays(self, arrays: Mapping[str, np.ndarray], version: int | None = None) -> None:
         """Copy the learner's `weights_arrays()` into the model (names and shapes must match)."""

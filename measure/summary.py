@@ -52,7 +52,8 @@ def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dic
         "frames": m["frames"], "action_slots": m["action_slots"], "fresh_actions": m["fresh_actions"],
         "coverage": m["coverage"], "action_delay_frames": m["action_delay_frames"],
         "interval_jitter_ms": m["interval_jitter_ms"], "env_lateness_ms": m["env_lateness_ms"],
-        "overhead_ms": m["overhead_ms"], "dropped": info["dropped"],
+        "overhead_ms": m["overhead_ms"], "inference_real_ms": m["inference_real_ms"],
+        "inference_ms": m["inference_ms"], "dropped": info["dropped"],
         "learner_updates": int(learner.get("updates", 0)), "episodes": len(returns),
         "mean_return": (sum(returns) / len(returns)) if returns else None,
     }

@@ -120,7 +120,9 @@ class EnvCore:
         self.rec.add(frame=f, deadline=deadline, start=now, action=action, fresh=fresh,
                      action_frame=act_msg.frame if fresh else -1, arrival=arrival,
                      source=act_msg.node if fresh else "", inference_s=act_msg.inference_s if fresh else np.nan,
-                     overhead=overhead, reward=reward, episode=self.episode)
+                     overhead=overhead, reward=reward, episode=self.episode,
+                     inference_real_s=act_msg.inference_real_s if fresh else np.nan,
+                     land=act_msg.land if fresh else -1)
         if terminated or truncated:
             self.returns.append(self.ep_return)
             self.ep_return = 0.0

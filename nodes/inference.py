@@ -1,9 +1,12 @@
 """The inference node: on its phase ticks, runs the policy on the newest observation.
 
-Simulated model size: each inference is a real forward pass padded with a wait to
+Every action is a real forward pass of the run's model on that observation (exploration is
+applied to its result). Simulated model size: the pass is padded with a wait to
 ``latency_s`` (+- uniform ``jitter_s``) in total, measured from the moment the observation
-was received. The wait is spent in poll, handling weights and control messages. Everything
-it reports says "simulated" when a latency is set.
+was received; a pass that takes longer is not padded. ``inference_s`` is the total (real +
+padding), ``inference_real_s`` the pass alone; both travel in the Action and the Heartbeat.
+The wait is spent in poll, handling weights and control messages. Everything it reports
+says "simulated" when a latency is set.
 """
 from __future__ import annotations
 
@@ -41,17 +44,20 @@ class InferenceCore:
     count: int = 0
     last_tick: int = -1
     last_inference_s: float = 0.0
+    last_real_s: float = 0.0
+    warm_s: float = 0.0  # the real time of the last warm-up pass (the clock's first estimate)
     missed: int = 0  # own start ticks passed while busy or not yet seen
     seen: int = -1  # newest env frame known (from observations and ticks)
     times: list = field(default_factory=list)
+    real_times: list = field(default_factory=list)
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.cfg.seed)
 
     def hello(self, host: str, pid: int) -> Hello:
         return Hello(kind="inference", host=host, pid=pid,
-                     info={"latency_s": self.cfg.latency_s + self.cfg.jitter_s,
-                           "simulated": self.cfg.latency_s > 0})
+                     info={"latency_s": max(self.cfg.latency_s + self.cfg.jitter_s, self.warm_s),
+                           "simulated": self.cfg.latency_s > 0, "real_s": self.warm_s})
 
     def on_welcome(self, msg: Welcome) -> bool:
         """True if the node must say hello (again)."""
@@ -120,29 +126,35 @@ class InferenceCore:
         return start + max(lat, 0.0)
 
     def finished(self, frame: int, action: int, greedy: bool, start: float, now: float,
-                 weights_version: int) -> list[Out]:
+                 weights_version: int, real_s: float = 0.0) -> list[Out]:
+        """The Action (and a Heartbeat) for an inference started at ``start`` (observation
+        received) and sent ``now``; ``real_s`` of it was the forward pass, the rest padding."""
         took = now - start
         self.count += 1
         self.last_tick = frame
         self.last_inference_s = took
+        self.last_real_s = real_s
         self.times.append(took)
+        self.real_times.append(real_s)
         sched = self._schedule_at(frame)
         act = Action(frame=frame, action=int(action), inference_s=took,
                      weights_version=weights_version, greedy=bool(greedy),
-                     land=frame + sched.needed if sched is not None else -1)
+                     land=frame + sched.needed if sched is not None else -1, inference_real_s=real_s)
         return [Out("actions", act), Out("control", self.heartbeat())]
 
     def heartbeat(self, busy: bool = False) -> Heartbeat:
         t = self.times[-200:]
         return Heartbeat(busy=busy, last_tick=self.last_tick, inference_s=self.last_inference_s,
                          inference_mean_s=float(np.mean(t)) if t else 0.0,
-                         inference_max_s=float(np.max(t)) if t else 0.0, count=self.count)
+                         inference_max_s=float(np.max(t)) if t else 0.0, count=self.count,
+                         inference_real_s=self.last_real_s)
 
     def stats(self) -> Stats:
-        t = np.asarray(self.times[-200:])
+        t, r = np.asarray(self.times[-200:]), np.asarray(self.real_times[-200:])
         return Stats(kind="inference", data={
             "count": self.count, "missed": self.missed, "simulated": self.cfg.latency_s > 0,
             "latency_s": self.cfg.latency_s, "inference_p50_s": float(np.median(t)) if t.size else None,
+            "inference_real_p50_s": float(np.median(r)) if r.size else None, "warm_s": self.warm_s,
             "epoch": self.schedule.epoch if self.schedule else -1})
 
 
@@ -172,13 +184,23 @@ def make_agent(opts: InferenceOptions):
 WARMUP_PASSES = 3
 
 
-def warm_up(policy, opts: InferenceOptions) -> None:
+WARMUP_BUDGET_S = 2.0  # a slow model is warm after one pass: stop once this much was spent
+
+
+def warm_up(policy, opts: InferenceOptions, clock) -> float:
     """A few forward passes before saying hello: the first calls of a torch model are slow
-    (allocation, kernel selection) and would overrun the schedule (the paper's D4)."""
+    (allocation, kernel selection) and would overrun the schedule (the paper's D4). Returns
+    the real time of the last pass, the node's first estimate of its inference time."""
     import numpy as np
     obs = np.zeros(tuple(opts.obs_shape), dtype=opts.obs_dtype)
+    began, took = clock.now(), 0.0
     for _ in range(WARMUP_PASSES):
+        t0 = clock.now()
         policy.q_values(obs)
+        took = clock.now() - t0
+        if clock.now() - began > WARMUP_BUDGET_S:
+            break
+    return took
 
 
 def run(opts: InferenceOptions) -> int:
@@ -187,13 +209,14 @@ def run(opts: InferenceOptions) -> int:
 
     import torch
 
+    from agents.policy import choose
     from nodes.runtime import Runtime, log
 
     torch.set_num_threads(1)
     rt = Runtime.for_node(opts, "inference")
     core, policy, eps = make_agent(opts)
-    warm_up(policy, opts)
     clock = rt.clock
+    core.warm_s = warm_up(policy, opts, clock)
     conn = opts.connect
     try:
         for ch in ("obs", "actions", "ticks", "control", "weights", "stats"):
@@ -212,8 +235,11 @@ def run(opts: InferenceOptions) -> int:
                 i = core.pick([m.frame for m, _ in got])
                 if i is not None:
                     obs_msg = got[i][0]
-                    action, greedy = policy.act(obs_msg.obs, eps(obs_msg.frame), core.rng)
+                    coin = policy.explore(eps(obs_msg.frame), core.rng)
                     target = core.target_time(now)
+                    t0 = clock.now()
+                    action, greedy = choose(policy.q_values(obs_msg.obs), coin)
+                    real_s = clock.now() - t0
                     while (left := target - clock.now()) > 0:  # simulated latency: wait in poll
                         _control(rt, core, policy,
                                  rt.poll(min(left, max(0.0, next_hb - clock.now())), CONTROL_CHANNELS))
@@ -221,7 +247,7 @@ def run(opts: InferenceOptions) -> int:
                             next_hb = clock.now() + HEARTBEAT_EVERY_S
                             rt.send(Out("control", core.heartbeat(busy=True)))
                     rt.send_all(core.finished(obs_msg.frame, action, greedy, now, clock.now(),
-                                              policy.version))
+                                              policy.version, real_s))
             _control(rt, core, policy, ready)
             if clock.now() >= next_hb:
                 next_hb = clock.now() + HEARTBEAT_EVERY_S

@@ -7,7 +7,9 @@ Definitions (../shared/DESIGN.md, "Words and measures"):
   consecutive applied fresh actions, ms;
 - env lateness: how late each frame started against its ideal deadline, ms;
 - overhead: observation published -> action received at the env, minus the inference time
-  the inference node reported (which includes any simulated latency), ms.
+  the inference node reported (which includes any simulated latency), ms;
+- inference time of the applied fresh actions: the real compute (``inference_real_s``, the
+  model's forward pass) and the total the node reported (``inference_s``: real + padding).
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ FIELDS = {
     "frame": np.int64, "deadline": np.float64, "start": np.float64, "action": np.int16,
     "fresh": np.bool_, "action_frame": np.int64, "arrival": np.float64, "source": str,
     "inference_s": np.float64, "overhead": np.float64, "reward": np.float32, "episode": np.int32,
+    "inference_real_s": np.float64, "land": np.int64,
 }
+DEFAULTS = {"inference_real_s": np.nan, "land": -1}  # columns added later: older callers omit them
 
 
 class FrameRecorder:
@@ -28,7 +32,7 @@ class FrameRecorder:
 
     def add(self, **row) -> None:
         for k, col in self.cols.items():
-            col.append(row[k])
+            col.append(row[k] if k in row else DEFAULTS[k])
 
     def __len__(self) -> int:
         return len(self.cols["frame"])
@@ -84,6 +88,9 @@ def measure(rec: dict[str, np.ndarray], from_frame: int = 0, action_every: int =
     delay["max"] = int(delays.max()) if delays.size else None
     late = _pct(late_ms, (50, 99))
     late["max"] = float(late_ms.max()) if late_ms.size else None
+    nan = np.full(rec["frame"].size, np.nan)
+    real_ms = rec.get("inference_real_s", nan)[sel][fresh] * 1e3
+    total_ms = rec["inference_s"][sel][fresh] * 1e3
     return {
         "frames": int(frames.size), "action_slots": slots, "fresh_actions": n_fresh,
         "coverage": (n_fresh / slots) if slots else 0.0,
@@ -91,4 +98,6 @@ def measure(rec: dict[str, np.ndarray], from_frame: int = 0, action_every: int =
         "interval_jitter_ms": float(np.std(intervals) * 1e3) if intervals.size > 1 else None,
         "env_lateness_ms": late,
         "overhead_ms": _pct(overhead_ms, (50, 99)),
+        "inference_real_ms": _pct(real_ms[np.isfinite(real_ms)], (50, 99)),
+        "inference_ms": _pct(total_ms[np.isfinite(total_ms)], (50, 99)),
     }

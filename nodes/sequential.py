@@ -1,7 +1,7 @@
 """The sequential baseline: one process that infers, then learns, in turn.
 
 The paper's "sequential interaction and learning": the agent takes the newest observation,
-runs the policy (padded to the simulated latency), sends the action, does one learning
+runs the policy (a real forward pass, padded to the simulated latency if it was shorter), sends the action, does one learning
 step on the experience it has received, and only then looks at the world again. The env
 node is the same realtime node as in staggered mode and fills the frames in between with
 the default action.
@@ -18,7 +18,7 @@ from protocol.messages import Stats
 def run(opts: SequentialOptions) -> int:
     import torch
 
-    from agents.policy import Policy
+    from agents.policy import Policy, choose
     from agents.schedule import EpsilonSchedule
     from nodes.runtime import Runtime, log
 
@@ -47,9 +47,14 @@ def run(opts: SequentialOptions) -> int:
             if "obs" not in ready:
                 continue
             obs_msg = rt.drain("obs")[-1][0]  # the newest observation: act on it now
-            action, greedy = policy.act(obs_msg.obs, eps(obs_msg.frame), core.rng)
-            clock.sleep_until(core.target_time(now))  # simulated latency, nothing else to do
-            rt.send_all(core.finished(obs_msg.frame, action, greedy, now, clock.now(), policy.version)[:1])
+            coin = policy.explore(eps(obs_msg.frame), core.rng)
+            target = core.target_time(now)
+            t0 = clock.now()
+            action, greedy = choose(policy.q_values(obs_msg.obs), coin)  # always a real pass
+            real_s = clock.now() - t0
+            clock.sleep_until(target)  # simulated latency (if the pass was shorter), nothing else to do
+            rt.send_all(core.finished(obs_msg.frame, action, greedy, now, clock.now(), policy.version,
+                                      real_s)[:1])
             for msg, _ in rt.drain("experience"):  # then one learning step, in turn
                 learner.on_experience(msg)
             for _ in range(learn_steps):

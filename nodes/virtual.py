@@ -95,6 +95,18 @@ def _opts(cfg: VirtualConfig, env):
                    inference_latency=cfg.delay_frames / float(u.fps))
 
 
+def _act(policy, obs, epsilon: float, rng) -> tuple[int, bool, float]:
+    """(action, greedy, real seconds of the forward pass): every action is a real pass; its
+    wall time is reported (``inference_real_ms``), while virtual time counts d frames."""
+    from agents.policy import choose
+    from nodes.timebase import Clock
+    coin = policy.explore(epsilon, rng)
+    clock = Clock()
+    t0 = clock.now()
+    q = policy.q_values(obs)
+    return (*choose(q, coin), clock.now() - t0)
+
+
 class _Staggered:
     """N inference cores on one schedule; returns (landing frame, Action) for each start."""
 
@@ -124,10 +136,10 @@ class _Staggered:
         if core.pick([f]) is None or self.busy_until[nid] > f:
             core.missed += 1
             return []
-        action, greedy = self.policy.act(obs_msg.obs, self.eps(f), core.rng)
+        action, greedy, real_s = _act(self.policy, obs_msg.obs, self.eps(f), core.rng)
         self.busy_until[nid] = f + self.d
         now = f * self.frame_s
-        out = core.finished(f, action, greedy, now, now + self.d * self.frame_s, self.policy.version)
+        out = core.finished(f, action, greedy, now, now + self.d * self.frame_s, self.policy.version, real_s)
         return [(f + self.d, out[0].msg)]
 
     def after_frame(self, learner) -> None:
@@ -161,9 +173,10 @@ class _Sequential:
         f = obs_msg.frame
         if f < self.free_at:
             return []
-        action, greedy = self.policy.act(obs_msg.obs, self.eps(f), self.core.rng)
+        action, greedy, real_s = _act(self.policy, obs_msg.obs, self.eps(f), self.core.rng)
         now = f * self.frame_s
-        act = self.core.finished(f, action, greedy, now, now + self.d * self.frame_s, self.policy.version)[0].msg
+        act = self.core.finished(f, action, greedy, now, now + self.d * self.frame_s, self.policy.version,
+                                 real_s)[0].msg
         self.free_at = f + self.d
         if self.learner is not None:  # then its learning steps, in turn (time not simulated)
             while self.learner.owed():
@@ -238,6 +251,7 @@ def summary(cfg: VirtualConfig, res: VirtualResult, algorithm: str = "max_time")
         "frames": m["frames"], "action_slots": m["action_slots"], "fresh_actions": m["fresh_actions"],
         "coverage": m["coverage"], "action_delay_frames": m["action_delay_frames"],
         "interval_jitter_ms": m["interval_jitter_ms"], "env_lateness_ms": m["env_lateness_ms"],
-        "overhead_ms": m["overhead_ms"], "dropped": 0, "learner_updates": res.updates,
+        "overhead_ms": m["overhead_ms"], "inference_real_ms": m["inference_real_ms"],
+        "inference_ms": m["inference_ms"], "dropped": 0, "learner_updates": res.updates,
         "episodes": len(returns), "mean_return": (sum(returns) / len(returns)) if returns else None,
     }

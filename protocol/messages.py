@@ -120,6 +120,7 @@ class Heartbeat(Message):
     inference_mean_s: float = 0.0
     inference_max_s: float = 0.0
     count: int = 0
+    inference_real_s: float = 0.0  # 1.1: the real compute part of inference_s (the rest is padding)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,6 +175,7 @@ class Action(Message):
     weights_version: int = 0
     greedy: bool = False
     land: int = -1
+    inference_real_s: float = 0.0  # 1.1: the real compute part of inference_s (the rest is padding)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

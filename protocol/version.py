@@ -2,7 +2,7 @@
 
 from .errors import ProtocolError
 
-PROTOCOL_VERSION = "1.0"
+PROTOCOL_VERSION = "1.1"
 MAJOR, MINOR = (int(part) for part in PROTOCOL_VERSION.split("."))
 
 

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from agents.models import build_model
-from agents.policy import Policy
+from agents.policy import Policy, choose
 from agents.schedule import EpsilonSchedule, epsilon
 
 
@@ -29,14 +29,26 @@ class Counting(nn.Module):
         return x.float() @ self.w
 
 
-def test_epsilon_one_never_runs_the_model():
+def test_epsilon_one_still_runs_the_model_every_time():
+    """Exploration is applied to the model's result: the timing is always the model's."""
     model = Counting()
     policy = Policy(model)
     rng = np.random.default_rng(0)
     picks = [policy.act(np.ones(3, np.float32), 1.0, rng) for _ in range(400)]
-    assert model.calls == 0 and policy.forward_passes == 0
+    assert model.calls == 400 and policy.forward_passes == 400
     assert {a for a, _ in picks} == {0, 1, 2, 3}
     assert not any(greedy for _, greedy in picks)
+
+
+def test_explore_then_choose_equals_act():
+    """The coin drawn before the pass plus the pass's result give act()'s answer, and the same
+    random numbers are used in the same order (recorded traces still replay)."""
+    policy = Policy(Counting())
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    obs = np.array([1.0, -2.0, 0.5], np.float32)
+    for eps in (0.0, 0.3, 0.7, 1.0) * 25:
+        coin = policy.explore(eps, a)
+        assert choose(policy.q_values(obs), coin) == policy.act(obs, eps, b)
 
 
 @pytest.mark.parametrize("rng", [np.random.default_rng(1), random.Random(1)])

@@ -5,6 +5,7 @@ import pytest
 
 from protocol import ProtocolError, encode, messages
 from protocol.trace import TraceReader, TraceWriter
+from protocol.version import PROTOCOL_VERSION
 
 OBS = np.arange(84 * 84, dtype=np.uint8).reshape(84, 84)
 
@@ -20,7 +21,7 @@ def test_write_read_round_trip(tmp_path):
         writer.write_message("out", "actions", 11.0, sent[2])
         writer.write("in", "obs", 11.5, [b"\xc1"])  # a bad message is recorded as received
     with TraceReader(path) as reader:
-        assert reader.meta == {"node": "inference-0"} and reader.header["protocol"] == "1.0"
+        assert reader.meta == {"node": "inference-0"} and reader.header["protocol"] == PROTOCOL_VERSION
         records = list(reader)
     assert [(r.dir, r.ch, r.t) for r in records] == [("in", "ticks", 10.0), ("in", "obs", 10.5),
                                                        ("out", "actions", 11.0), ("in", "obs", 11.5)]

@@ -5,13 +5,14 @@ import pytest
 
 from launch.run import RunConfig, Supervisor, read_config
 from nodes.options import load
+from nodes.records import load as load_records
 from nodes.replay import replay
 
 pytestmark = pytest.mark.system
 
 SUMMARY_KEYS = {"mode", "algorithm", "inference_nodes", "inference_latency_s", "frames", "action_slots",
                 "fresh_actions", "coverage", "action_delay_frames", "interval_jitter_ms", "env_lateness_ms",
-                "overhead_ms", "dropped", "learner_updates", "episodes", "mean_return"}
+                "overhead_ms", "inference_real_ms", "inference_ms", "dropped", "learner_updates", "episodes", "mean_return"}
 
 
 def test_staggered_run_on_loopback_covers_the_frames(tmp_path):
@@ -24,6 +25,12 @@ def test_staggered_run_on_loopback_covers_the_frames(tmp_path):
     assert s["action_delay_frames"]["p50"] == 3
     assert s["dropped"] == 0
     assert s["learner_updates"] > 0
+    # every applied fresh action had a real forward pass (epsilon is ~1 this early: exploring
+    # actions included), shorter than the padded total the node reported
+    assert 0 < s["inference_real_ms"]["p50"] <= s["inference_real_ms"]["p99"] < s["inference_ms"]["p50"]
+    rec = load_records(tmp_path / "run" / "env_frames.npz")
+    real = rec["inference_real_s"][rec["fresh"]]
+    assert real.size and (real > 0).all() and (real <= rec["inference_s"][rec["fresh"]]).all()
     run = tmp_path / "run"
     assert json.loads((run / "summary.json").read_text()) == s
     config = json.loads((run / "config.json").read_text())
