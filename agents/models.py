@@ -110,12 +110,18 @@ def resolve_k(size: str | float | None = None, k: float | None = None) -> float:
 
 def build_model(obs_shape: Sequence[int], n_actions: int, model: str = "auto", k: float = 1.0,
                 device: str | torch.device | None = None, hidden: Sequence[int] = (256, 256)) -> nn.Module:
-    """Q-network for `obs_shape`: "impala" (images), "mlp" (vectors) or "auto" (by obs rank).
+    """Q-network for `obs_shape`: "impala" (images), "mlp" (vectors), "auto" (by obs rank) or
+    "module:callable", your own (agents/custom.py; `k` and `hidden` are not passed to it).
 
     `device="meta"` builds the shapes only (no memory), for counting parameters.
     """
+    if ":" in model:
+        from agents.custom import build_custom_model
+        with torch.device(device) if device is not None else contextlib.nullcontext():
+            return build_custom_model(model, obs_shape, n_actions)
     if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; expected one of {', '.join(MODELS)}")
+        raise ValueError(f"unknown model {model!r}; expected one of {', '.join(MODELS)} or "
+                         f"'module:callable' (your own)")
     if model == "auto":
         model = "mlp" if len(obs_shape) == 1 else "impala"
     with torch.device(device) if device is not None else contextlib.nullcontext():

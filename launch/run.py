@@ -139,8 +139,9 @@ class Supervisor:
             config["endpoints"] = dict(self.endpoints)
             (self.run_dir / "config.json").write_text(json.dumps(config, indent=1, default=str))
             self.wait_for("the env's first frames", lambda: self._env_frame() > 0, 30.0)
-            from_frame = self._measure_from()
-            end = time.monotonic() + c.warmup_s + c.duration
+            from_frame = self._measure_from()  # a slow model's first actions land later: wait for them
+            lead_s = max(c.warmup_s, (from_frame - self._env_frame()) / self.game["fps"])
+            end = time.monotonic() + lead_s + c.duration
             self.startup_s = time.monotonic() - self.t_start
             while time.monotonic() < end:
                 self._check_alive()

@@ -111,6 +111,8 @@ class ClockCore:
         hint = float(msg.info.get("latency_s", 0.0) or 0.0)
         if hint > self.est.initial_s:
             self.est.initial_s = hint
+        if msg.info.get("warmed_up"):  # its first calls were made before hello (D4 is done)
+            self.est.warmed(msg.node)
         self.members.hello(msg.node, msg.kind, now, host=msg.host, identity=identity,
                            info=msg.info, free_at=self.tick + 1)
         self.reported.pop(msg.node, None)

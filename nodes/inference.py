@@ -5,8 +5,10 @@ applied to its result). Simulated model size: the pass is padded with a wait to
 ``latency_s`` (+- uniform ``jitter_s``) in total, measured from the moment the observation
 was received; a pass that takes longer is not padded. ``inference_s`` is the total (real +
 padding), ``inference_real_s`` the pass alone; both travel in the Action and the Heartbeat.
-The wait is spent in poll, handling weights and control messages. Everything it reports
-says "simulated" when a latency is set.
+The pass runs in a worker thread (nodes/compute.py); the node's I/O thread spends the pass
+and the wait in poll, heart-beating and handling PhaseMaps, weights and control messages, so
+a pass of any length never silences it. Everything it reports says "simulated" when a
+latency is set.
 """
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ from protocol.topology import frame_topic
 
 HEARTBEAT_EVERY_S = 0.2
 KEEP_SCHEDULES = 8  # phase maps remembered (a newer one may take effect later than an older)
-CONTROL_CHANNELS = ("ticks", "control", "weights")  # what is handled during the latency wait
 
 
 @dataclass
@@ -57,7 +58,8 @@ class InferenceCore:
     def hello(self, host: str, pid: int) -> Hello:
         return Hello(kind="inference", host=host, pid=pid,
                      info={"latency_s": max(self.cfg.latency_s + self.cfg.jitter_s, self.warm_s),
-                           "simulated": self.cfg.latency_s > 0, "real_s": self.warm_s})
+                           "simulated": self.cfg.latency_s > 0, "real_s": self.warm_s,
+                           "warmed_up": self.warm_s > 0})
 
     def on_welcome(self, msg: Welcome) -> bool:
         """True if the node must say hello (again)."""
@@ -181,43 +183,40 @@ def make_agent(opts: InferenceOptions):
     return core, policy, eps
 
 
-WARMUP_PASSES = 3
+@dataclass
+class Job:
+    """The one inference in flight: started on ``frame``'s observation, received at ``start``;
+    sent at ``target`` (the simulated latency) or when the pass ends, whichever is later."""
 
-
-WARMUP_BUDGET_S = 2.0  # a slow model is warm after one pass: stop once this much was spent
-
-
-def warm_up(policy, opts: InferenceOptions, clock) -> float:
-    """A few forward passes before saying hello: the first calls of a torch model are slow
-    (allocation, kernel selection) and would overrun the schedule (the paper's D4). Returns
-    the real time of the last pass, the node's first estimate of its inference time."""
-    import numpy as np
-    obs = np.zeros(tuple(opts.obs_shape), dtype=opts.obs_dtype)
-    began, took = clock.now(), 0.0
-    for _ in range(WARMUP_PASSES):
-        t0 = clock.now()
-        policy.q_values(obs)
-        took = clock.now() - t0
-        if clock.now() - began > WARMUP_BUDGET_S:
-            break
-    return took
+    frame: int
+    start: float
+    target: float
+    coin: tuple  # the exploration coin, drawn before the pass (Policy.explore)
+    result: object = None  # nodes.compute.Result once the pass is done
 
 
 def run(opts: InferenceOptions) -> int:
-    """The inference node's I/O loop."""
+    """The inference node's I/O loop. The forward pass runs in a worker thread
+    (nodes/compute.py): this thread keeps heart-beating and handling PhaseMaps, weights and
+    control however long a pass takes, and sends the action the moment it is due."""
     import os
 
     import torch
 
     from agents.policy import choose
+    from nodes.compute import ComputeWorker
     from nodes.runtime import Runtime, log
 
     torch.set_num_threads(1)
     rt = Runtime.for_node(opts, "inference")
     core, policy, eps = make_agent(opts)
     clock = rt.clock
-    core.warm_s = warm_up(policy, opts, clock)
+    worker = ComputeWorker(policy, threads=1, clock=clock).start()
+    # warm up before saying hello; the last pass's real time is the clock's first estimate
+    core.warm_s = worker.warm_up(np.zeros(tuple(opts.obs_shape), dtype=opts.obs_dtype))
+    rt.watch("compute", worker.fd)
     conn = opts.connect
+    job: Job | None = None
     try:
         for ch in ("obs", "actions", "ticks", "control", "weights", "stats"):
             if conn.get(ch):
@@ -228,34 +227,38 @@ def run(opts: InferenceOptions) -> int:
         while not rt.should_stop():
             # only the observations of our own next ticks travel to us (topic per frame)
             rt.subscribe("obs", {frame_topic(f) for f in core.wanted_frames()})
-            ready = rt.poll(min(next_hb - clock.now(), 0.05))
-            now = clock.now()
-            if "obs" in ready:  # first: the observation is what the action's timing depends on
+            wake = min(next_hb, job.target) if job is not None and job.result is not None else next_hb
+            ready = rt.poll(min(wake - clock.now(), 0.05))
+            if "compute" in ready:
+                for r in worker.results():
+                    if r.error is not None:
+                        raise r.error
+                    if job is not None and r.tag == job.frame:
+                        job.result = r
+            if job is not None and job.result is not None and clock.now() >= job.target:
+                action, greedy = choose(job.result.q, job.coin)
+                rt.send_all(core.finished(job.frame, action, greedy, job.start, clock.now(),
+                                          job.result.version, job.result.real_s))
+                job = None
+            if "obs" in ready:  # our start tick's observation: the action's timing starts here
                 got = rt.drain("obs")
                 i = core.pick([m.frame for m, _ in got])
-                if i is not None:
-                    obs_msg = got[i][0]
-                    coin = policy.explore(eps(obs_msg.frame), core.rng)
-                    target = core.target_time(now)
-                    t0 = clock.now()
-                    action, greedy = choose(policy.q_values(obs_msg.obs), coin)
-                    real_s = clock.now() - t0
-                    while (left := target - clock.now()) > 0:  # simulated latency: wait in poll
-                        _control(rt, core, policy,
-                                 rt.poll(min(left, max(0.0, next_hb - clock.now())), CONTROL_CHANNELS))
-                        if clock.now() >= next_hb:  # a long inference must not look like death
-                            next_hb = clock.now() + HEARTBEAT_EVERY_S
-                            rt.send(Out("control", core.heartbeat(busy=True)))
-                    rt.send_all(core.finished(obs_msg.frame, action, greedy, now, clock.now(),
-                                              policy.version, real_s))
-            _control(rt, core, policy, ready)
-            if clock.now() >= next_hb:
+                if i is not None and job is not None:
+                    core.missed += 1  # our start tick, but the last pass is still running
+                elif i is not None:
+                    m = got[i][0]
+                    job = Job(m.frame, clock.now(), 0.0, policy.explore(eps(m.frame), core.rng))
+                    job.target = core.target_time(job.start)
+                    worker.submit(m.frame, m.obs)
+            _control(rt, core, worker, ready)
+            if clock.now() >= next_hb:  # also while a pass runs: a long inference is not death
                 next_hb = clock.now() + HEARTBEAT_EVERY_S
-                rt.send(Out("control", core.heartbeat()))
+                rt.send(Out("control", core.heartbeat(busy=job is not None)))
             if clock.now() >= next_stats:
                 next_stats += 1.0
                 rt.send(Out("stats", core.stats()))
     finally:
+        worker.close()
         rt.send(Out("control", Bye(reason="stopped")))
         rt.send(Out("stats", Stats(kind="inference_final", data={**core.stats().data, **rt.counters()})))
         rt.close()
@@ -263,9 +266,10 @@ def run(opts: InferenceOptions) -> int:
     return 0
 
 
-def _control(rt, core: InferenceCore, policy, ready: set[str]) -> None:
+def _control(rt, core: InferenceCore, worker, ready: set[str]) -> None:
     """Handle the schedule, control and weights messages on the ``ready`` channels (never
-    observations); channels poll did not report are not read (no empty reads)."""
+    observations); channels poll did not report are not read (no empty reads). Weights go to
+    the compute worker, which applies them between passes."""
     import os
     for msg, _ in rt.drain("ticks") if "ticks" in ready else ():
         if isinstance(msg, PhaseMap):
@@ -279,4 +283,4 @@ def _control(rt, core: InferenceCore, policy, ready: set[str]) -> None:
         got = rt.drain("weights")
         if got:
             w = got[-1][0]
-            policy.load_arrays(w.as_dict(), version=w.version)
+            worker.load(w.as_dict(), w.version)

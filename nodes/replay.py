@@ -3,7 +3,8 @@
 
 - inference: the recorded PhaseMaps, Welcomes, weights and observation batches go into a
   fresh InferenceCore and policy; the Actions it computes must equal the recorded ones
-  (same observation frame, same action), in order.
+  (same observation frame, same action), in order. A start tick whose observation was read
+  while the node's last action was not sent yet (its pass still running) is skipped, as live.
 - env: the recorded Actions go into a fresh EnvCore at the frames where the live node took
   them; the observations and rewards it produces must equal the recorded ones.
 """
@@ -46,12 +47,14 @@ def replay_inference(path) -> ReplayResult:
     core, policy, eps = make_agent(load_trace("inference", meta["opts"]))
     res = ReplayResult()
     i = 0
+    in_flight = False  # a pass started and its action not yet sent: the node is busy
     while i < len(records):
         r = records[i]
         if r.dir == "out":
             if r.ch == "actions":
                 m = r.message()
                 res.expected.append((m.frame, m.action))
+                in_flight = False
             i += 1
             continue
         if r.ch == "obs":  # one drain: consecutive obs records with the same receive time
@@ -61,10 +64,13 @@ def replay_inference(path) -> ReplayResult:
                 batch.append(records[i].message())
                 i += 1
             k = core.pick([m.frame for m in batch])
-            if k is not None:
+            if k is not None and in_flight:
+                core.missed += 1  # as the live node: its start tick came while it was busy
+            elif k is not None:
                 action, _ = policy.act(batch[k].obs, eps(batch[k].frame), core.rng)
                 core.target_time(r.t)
                 res.got.append((batch[k].frame, int(action)))
+                in_flight = True
             continue
         m = r.message()
         if isinstance(m, PhaseMap):

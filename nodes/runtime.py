@@ -27,6 +27,7 @@ log = logging.getLogger("stagger")
 
 # Realtime first: the env (and the nodes whose wake-ups time the actions) get a realtime
 # scheduling class when the OS allows it (root or CAP_SYS_NICE); the learner yields.
+# (an inference node's forward passes run in a worker thread at normal class, nice -10: nodes/compute.py)
 RT_PRIORITY = {"env": 30, "inference": 20, "sequential": 20, "clock": 10}  # the clock is off the action path
 LEARNER_NICE = 10
 
@@ -93,6 +94,7 @@ class Runtime:
         self.poller = zmq.Poller()
         self._pollers: dict[tuple, zmq.Poller] = {}
         self.topics: dict[str, set[bytes]] = {}
+        self.fds: dict[str, int] = {}  # plain file descriptors polled like channels (watch)
         self.priority = "default"
         self.ipc = False  # bind ipc:// endpoints instead of TCP (single-machine runs)
         self._ipc_dir: str | None = None
@@ -155,6 +157,12 @@ class Runtime:
         for t in have - topics:
             sock.setsockopt(zmq.UNSUBSCRIBE, t)
         self.topics[channel] = set(topics)
+
+    def watch(self, name: str, fd: int) -> None:
+        """Poll a plain file descriptor (e.g. a compute worker's) as if it were channel ``name``."""
+        self.fds[name] = fd
+        self.poller.register(fd, zmq.POLLIN)
+        self._pollers.clear()
 
     def _add(self, channel: str, sock: zmq.Socket, count: bool = True) -> None:
         self.sockets[channel] = sock
@@ -238,10 +246,10 @@ class Runtime:
             if poller is None:
                 poller = self._pollers[channels] = zmq.Poller()
                 for ch in channels:
-                    if ch in self.sockets:
-                        poller.register(self.sockets[ch], zmq.POLLIN)
+                    if ch in self.sockets or ch in self.fds:
+                        poller.register(self.sockets.get(ch, self.fds.get(ch)), zmq.POLLIN)
         ready = dict(poller.poll(max(0.0, timeout_s) * 1000.0))
-        return {ch for ch, s in self.sockets.items() if s in ready}
+        return {ch for ch, s in self.sockets.items() if s in ready} | {n for n, fd in self.fds.items() if fd in ready}
 
     # -- lifecycle ------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:

@@ -144,6 +144,10 @@ class Estimator:
         if self.window is None:
             self._max = max(self._max, seconds)
 
+    def warmed(self, node: str) -> None:
+        """``node`` warmed its model up before joining: its reports count from the first."""
+        self._seen[node] = max(self._seen.get(node, 0), self.warmup)
+
     def estimate(self) -> float:
         if not self._samples:
             return self.initial_s

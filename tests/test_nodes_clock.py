@@ -66,6 +66,23 @@ def test_overrun_grows_the_estimate_and_rephases_max_time():
     assert s.spacing == 2.0  # 6 ticks needed over 3 nodes
 
 
+def test_a_node_that_warmed_up_counts_from_its_first_report():
+    """An inference node warms its model up before hello (a real pass of a slow model is the
+    same from the first call on): its first overrun re-phases at once, not after two more."""
+    clock = FakeClock(100.0)
+    core = ClockCore(ClockConfig(fps=FPS))
+    core.on_frame(10, clock.now())
+    for node, warm in (("w", True), ("c", False)):
+        core.handle(Hello(node=node, kind="inference", info={"latency_s": 2.5 * FRAME, "warmed_up": warm}),
+                    clock.now(), node.encode())
+    assert core.schedule.needed == 3
+    assert not phase_maps(core.handle(Heartbeat(node="c", last_tick=20, inference_s=5.5 * FRAME, count=1),
+                                      clock.now(), b"c"))  # cold: its first report is warm-up
+    maps = phase_maps(core.handle(Heartbeat(node="w", last_tick=21, inference_s=5.5 * FRAME, count=1),
+                                  clock.now(), b"w"))
+    assert maps and maps[0].needed == 6
+
+
 def test_heartbeat_from_unknown_node_asks_it_to_rejoin():
     clock, core = make(1)
     outs = core.handle(Heartbeat(node="ghost"), clock.now(), b"ghost")

@@ -92,7 +92,7 @@ def test_an_unknown_key_names_the_allowed_ones_and_a_near_miss():
     ({"obs_shape": [4, "x"]}, r"InferenceOptions.obs_shape\[1\]: expected int, got str"),
     ({"connect": {"obs": 5}}, r"InferenceOptions.connect\['obs'\]: expected str, got int 5"),
     ({"game_options": []}, "InferenceOptions.game_options: expected dict, got list"),
-    ({"model": "resnet"}, "InferenceOptions.model: 'resnet' is not one of auto, impala, mlp"),
+    ({"model": "resnet"}, "InferenceOptions.model: 'resnet': expected auto, impala, mlp or module:callable"),
     ({"action_every": 0}, "InferenceOptions.action_every: 0 is below the minimum 1"),
 ])
 def test_a_wrong_type_or_value_says_what_was_expected(data, expected):

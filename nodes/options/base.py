@@ -25,7 +25,8 @@ def opt(default, help: str, **meta):
     """A field with its default and a one-line help. ``meta``: ``choices`` (tuple), ``min``
     (number), ``flag`` (the CLI flag when not ``--name``), ``path`` ("dir", "file",
     "existing-dir", "existing-file": a click.Path on the command line), ``off_help`` (a bool
-    that defaults to True: the help of its ``--no-name`` flag)."""
+    that defaults to True: the help of its ``--no-name`` flag), ``check`` (``f(where, value)``
+    returning the value, normalised, or raising OptionsError: a form the type cannot say)."""
     meta = {"help": help, **meta}
     if isinstance(default, (dict, list, set)):
         return field(default_factory=functools.partial(copy.deepcopy, default), metadata=meta)
@@ -104,6 +105,8 @@ class Options:
                 raise OptionsError(f"{where}: {value!r} is not one of {', '.join(map(str, choices))}")
             if low is not None and value is not None and value < low:
                 raise OptionsError(f"{where}: {value!r} is below the minimum {low}")
+            if f.metadata.get("check") is not None:  # a field's own form check: the value, or OptionsError
+                value = f.metadata["check"](where, value)
             object.__setattr__(self, f.name, value)
 
 

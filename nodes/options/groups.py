@@ -5,9 +5,18 @@ others are set per node by whoever starts it (supervisor, launcher, connection f
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from nodes.options.base import Options, opt
+from nodes.options.base import Options, OptionsError, opt
+
+
+def model_name(where: str, value: str) -> str:
+    """auto, impala, mlp, or module:callable (imported and checked when a run starts)."""
+    if value in ("auto", "impala", "mlp") or re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", value):
+        return value
+    raise OptionsError(f"{where}: {value!r}: expected auto, impala, mlp or module:callable (your own: a "
+                       f"function (obs_shape, n_actions) -> torch.nn.Module)")
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,9 @@ class ClockPart(Options):
 @dataclass(frozen=True)
 class ModelPart(Options):
     """(run) The Q-network, shared by inference, learner and sequential."""
-    model: str = opt("auto", "Q-network: impala (images), mlp (vectors), auto (by observation).",
-                     choices=("auto", "impala", "mlp"))
+    model: str = opt("auto", "Q-network: impala (images), mlp (vectors), auto (by observation), or "
+                             "module:callable, your own: (obs_shape, n_actions) -> torch.nn.Module.",
+                     check=model_name)
     model_k: float = opt(0.0625, "IMPALA-CNN width factor k of the real network (0.0625 = 55K).", min=0.0)
 
 
