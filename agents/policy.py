@@ -5,7 +5,7 @@ Every action is computed by a forward pass: exploration is applied to the model'
 almost never run and every timing described a random-action generator). The exploration coin
 is drawn before the pass (:meth:`Policy.explore`), the pass runs (:meth:`Policy.q_values`,
 possibly in another thread), and :func:`choose` combines them. Threads are the caller's business
-(`torch.set_num_threads` at node start).
+(`torch.set_num_threads` at node start); the device is the Policy's (``device=``).
 """
 from __future__ import annotations
 
@@ -45,16 +45,19 @@ def choose(q: np.ndarray, explore: tuple[bool, int]) -> tuple[int, bool]:
 class Policy:
     """Epsilon-greedy policy around a Q-network (eval mode, no gradients)."""
 
-    def __init__(self, model: nn.Module, n_actions: int | None = None):
-        self.model = model.eval().requires_grad_(False)
+    def __init__(self, model: nn.Module, n_actions: int | None = None, device: str = "cpu"):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval().requires_grad_(False)
         self.n_actions = int(n_actions if n_actions is not None else model.n_actions)
         self.version = 0  # weights version last loaded (the learner's update count)
         self.forward_passes = 0
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
-        """Q-values of one observation, shape (n_actions,)."""
+        """Q-values of one observation, shape (n_actions,), on the CPU (from a GPU the copy
+        waits for the kernels, so timing this call times the whole pass)."""
         with torch.inference_mode():
-            q = self.model(_as_tensor(obs).unsqueeze(0))[0, : self.n_actions]
+            x = _as_tensor(obs).unsqueeze(0).to(self.device)
+            q = self.model(x)[0, : self.n_actions].to("cpu")
         self.forward_passes += 1
         return q.numpy()
 

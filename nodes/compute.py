@@ -65,6 +65,7 @@ class ComputeWorker:
         os.set_blocking(self._r, False)
         os.set_blocking(self._w, False)
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        self.torch_threads = 0
 
     @property
     def fd(self) -> int:
@@ -157,6 +158,7 @@ class ComputeWorker:
             except (OSError, AttributeError):
                 pass
         torch.set_num_threads(self.threads)
+        self.torch_threads = torch.get_num_threads()  # what torch really uses here (for stats)
 
     def _main(self) -> None:
         self._setup()

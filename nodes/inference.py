@@ -178,7 +178,7 @@ def make_agent(opts: InferenceOptions):
     core = InferenceCore(opts.node_id, InferenceConfig(opts.inference_latency, opts.latency_jitter, opts.node_seed))
     with torch.random.fork_rng(devices=[]):  # the same initial weights as the learner's
         torch.manual_seed(opts.seed)
-        policy = Policy(model_factory(opts)(), opts.policy_actions)
+        policy = Policy(model_factory(opts)(), opts.policy_actions, opts.device)
     eps = EpsilonSchedule(steps=opts.epsilon_steps, end=opts.epsilon_end)
     return core, policy, eps
 
@@ -207,11 +207,13 @@ def run(opts: InferenceOptions) -> int:
     from nodes.compute import ComputeWorker
     from nodes.runtime import Runtime, log
 
-    torch.set_num_threads(1)
+    from agents.device import check_device
+    torch.set_num_threads(1)  # this I/O thread; the compute worker sets its own (--threads)
+    check_device(opts.device)
     rt = Runtime.for_node(opts, "inference")
     core, policy, eps = make_agent(opts)
     clock = rt.clock
-    worker = ComputeWorker(policy, threads=1, clock=clock).start()
+    worker = ComputeWorker(policy, threads=opts.threads, clock=clock).start()
     # warm up before saying hello; the last pass's real time is the clock's first estimate
     core.warm_s = worker.warm_up(np.zeros(tuple(opts.obs_shape), dtype=opts.obs_dtype))
     rt.watch("compute", worker.fd)
@@ -260,7 +262,9 @@ def run(opts: InferenceOptions) -> int:
     finally:
         worker.close()
         rt.send(Out("control", Bye(reason="stopped")))
-        rt.send(Out("stats", Stats(kind="inference_final", data={**core.stats().data, **rt.counters()})))
+        rt.send(Out("stats", Stats(kind="inference_final", data={
+            **core.stats().data, "device": str(policy.device), "threads": worker.torch_threads,
+            **rt.counters()})))
         rt.close()
         log.info("%s stopped after %d inferences", opts.node_id, core.count)
     return 0

@@ -78,7 +78,8 @@ def make_dqn(opts):
     from agents.dqn import DQNConfig, DQNLearner
     from nodes.inference import model_factory
     cfg = DQNConfig(batch_size=opts.batch_size, n_step=opts.n_step, replay_capacity=opts.replay,
-                    seed=opts.seed, learning_starts=opts.learning_starts)
+                    seed=opts.seed, learning_starts=opts.learning_starts,
+                    device=opts.learner_device or opts.device)
     return DQNLearner(model_factory(opts), opts.policy_actions, cfg)
 
 
@@ -102,7 +103,7 @@ def resume(core: LearnerCore, run_dir, run_id: str = "") -> dict:
     if not path.exists():
         raise FileNotFoundError(f"--resume {run_dir}: no checkpoint.pt there (a learner writes it "
                                 "every checkpoint_every updates and when it stops)")
-    ck = torch.load(path, weights_only=True)
+    ck = torch.load(path, weights_only=True, map_location="cpu")  # copied onto the learner's device
     core.dqn.load_state_dict(ck["learner"])
     core.frames = int(ck["frames"])
     same_run = bool(run_id) and ck.get("run_id") == run_id
@@ -117,7 +118,9 @@ def run(opts: LearnerOptions) -> int:
 
     from nodes.runtime import Runtime, log
 
-    torch.set_num_threads(1)
+    from agents.device import check_device
+    torch.set_num_threads(opts.threads)
+    check_device(opts.learner_device or opts.device)
     rt = Runtime.for_node(opts, "learner")
     core = LearnerCore(make_dqn(opts), LearnerConfig(opts.learn_every, opts.publish_every, opts.checkpoint_every))
     clock = rt.clock

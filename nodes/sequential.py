@@ -22,11 +22,14 @@ def run(opts: SequentialOptions) -> int:
     from agents.schedule import EpsilonSchedule
     from nodes.runtime import Runtime, log
 
-    torch.set_num_threads(1)
+    from agents.device import check_device
+    torch.set_num_threads(opts.threads)
+    for dev in (opts.device, opts.learner_device or opts.device):
+        check_device(dev)
     rt = Runtime.for_node(opts, "sequential")
     learner = LearnerCore(make_dqn(opts), LearnerConfig(
         learn_every=1, publish_every=10**12, checkpoint_every=opts.checkpoint_every))
-    policy = Policy(model_factory(opts)(), opts.policy_actions)
+    policy = Policy(model_factory(opts)(), opts.policy_actions, opts.device)
     policy.load_arrays(learner.dqn.weights_arrays(), version=0)
     core = InferenceCore(opts.node_id, InferenceConfig(opts.inference_latency, opts.latency_jitter, opts.node_seed))
     eps = EpsilonSchedule(steps=opts.epsilon_steps, end=opts.epsilon_end)

@@ -86,3 +86,14 @@ def test_warm_up_returns_the_last_real_time():
         assert 0 < t < 1.0 and worker.policy.forward_passes == 3
     finally:
         worker.close()
+
+
+def test_threads_are_the_workers_own():
+    """--threads N: torch's intra-op threads of the worker thread; the caller's stay as they are."""
+    before = torch.get_num_threads()
+    worker = ComputeWorker(Policy(nn.Linear(3, 2), 2), threads=2, normal_priority=False).start()
+    try:
+        worker.call(np.zeros(3, np.float32), timeout_s=10)
+        assert worker.torch_threads == 2 and torch.get_num_threads() == before
+    finally:
+        worker.close()

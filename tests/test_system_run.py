@@ -57,10 +57,13 @@ def test_sequential_run_acts_every_ceil_latency_frames(tmp_path):
 
 
 def test_ipc_transport_run(tmp_path):
-    """--transport ipc: the same run over Unix sockets, nothing bound on TCP."""
+    """--transport ipc: the same run over Unix sockets, nothing bound on TCP; --device and
+    --threads reach the inference nodes' compute workers."""
     cfg = RunConfig(game="catcher", inference_nodes=2, inference_latency=1.5 / 59.7275, duration=4.0,
-                    run_dir=str(tmp_path / "ipc"), transport="ipc", learner=False)
+                    run_dir=str(tmp_path / "ipc"), transport="ipc", learner=False, threads=1, device="cpu")
     s = Supervisor(cfg).run()
     eps = json.loads((tmp_path / "ipc" / "config.json").read_text())["endpoints"]
     assert all(ep.startswith("ipc://") for ep in eps.values()), eps
     assert s["coverage"] >= 0.95 and s["dropped"] == 0, s
+    finals = json.loads((tmp_path / "ipc" / "details.json").read_text())["finals"]
+    assert {(finals[n]["device"], finals[n]["threads"]) for n in ("inf00", "inf01")} == {("cpu", 1)}

@@ -54,11 +54,13 @@ LAUNCH_OVERRIDES = {
 
 
 @click.command("launch")
-@click.option("--hosts", default=None, help="Hosts, e.g. h1,h2:4,node[01-03] (host:n runs n inference nodes there).")
+@click.option("--hosts", default=None, help="Hosts, e.g. h1,h2:4,node[01-03],gpu01:8@cuda:0-3 (host:n runs n "
+              "inference nodes there; @DEVICES spreads them over cpu, cuda, cuda:N or cuda:N-M).")
 @click.option("--hostfile", type=click.Path(exists=True, dir_okay=False), default=None,
               help="File with one host[:n] (or 'host slots=n') a line.")
 @click.option("--placement", "placement_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="TOML placement: env = \"host\", learner = \"host\", [inference] host = count.")
+              help="TOML placement: env = \"host\", learner = \"host\", [inference] host = count "
+                   "(or host = {count = 8, devices = \"cuda:0-3\"}).")
 @click.option("--env-host", default=None, help="Host of the env and the clock: a name or @N (default: the first).")
 @click.option("--learner-host", default=None, help="Host of the learner: a name or @N (default: the env's host).")
 @click.option("--inference-per-host", type=click.IntRange(min=0), default=1, show_default=True,

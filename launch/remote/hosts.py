@@ -2,14 +2,16 @@
 
 Host lists follow the conventions of ipyparallel / dask-ssh and Slurm: ``h1,h2:4`` (``:n``
 gives a host n inference nodes), a hostfile with one ``host[:n]`` (or ``host slots=n``) a
-line, and Slurm hostlists such as ``node[01-03],gpu7``. A placement puts the env and clock
-on one host, the learner on one host and inference nodes on every host, from options or a
-small TOML file::
+line, and Slurm hostlists such as ``node[01-03],gpu7``. ``host:n@DEVICES`` spreads that
+host's inference nodes over devices, round robin (``gpu01:8@cuda:0-3``: two per GPU; ``@cpu``,
+``@cuda``, ``@cuda:N``, ``@cuda:N-M``); a host without ``@`` uses the run's ``--device``. A
+placement puts the env and clock on one host, the learner on one host and inference nodes on
+every host, from options or a small TOML file::
 
     env = "node01"          # env and clock
     learner = "gpu02"
     [inference]             # inference nodes per host
-    gpu01 = 8
+    gpu01 = {count = 8, devices = "cuda:0-3"}
     gpu02 = 4
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ class HostError(ValueError):
 class HostSpec:
     name: str
     slots: int | None = None  # inference nodes asked for on this host (None: the default)
+    devices: tuple[str, ...] = ()  # its inference nodes' devices, round robin (): the run's --device
 
 
 def split_top(text: str) -> list[str]:
@@ -79,11 +82,21 @@ def expand_nodelist(text: str) -> list[str]:
     return hosts
 
 
+def _devices(text: str, where: str) -> tuple[str, ...]:
+    from agents.device import DeviceError, expand_devices
+    try:
+        return tuple(expand_devices(text))
+    except DeviceError as exc:
+        raise HostError(f"{where}: {exc}") from None
+
+
 def _spec(item: str, where: str) -> list[HostSpec]:
-    name, _, n = item.partition(":")
+    hosts, at, devs = item.partition("@")
+    name, _, n = hosts.partition(":")
     if n and not n.isdigit():
         raise HostError(f"{where}: {item!r}: after ':' comes the number of inference nodes (host:4)")
-    return [HostSpec(h, int(n) if n else None) for h in expand_nodelist(name.strip())]
+    devices = _devices(devs, f"{where}: {item!r}") if at else ()
+    return [HostSpec(h, int(n) if n else None, devices) for h in expand_nodelist(name.strip())]
 
 
 def parse_hosts(text: str) -> list[HostSpec]:
@@ -137,6 +150,16 @@ class Placement:
     env: str
     learner: str
     inference: list[tuple[str, int]] = field(default_factory=list)
+    devices: dict[str, list[str]] = field(default_factory=dict)  # host -> its inference devices
+
+    def inference_devices(self) -> dict[str, str]:
+        """``node_id -> device`` for the inference nodes on hosts with a device list (round robin)."""
+        out, on_host = {}, {}
+        for node_id, host in self.inference_nodes():
+            i = on_host[host] = on_host.get(host, -1) + 1
+            if self.devices.get(host):
+                out[node_id] = self.devices[host][i % len(self.devices[host])]
+        return out
 
     def inference_nodes(self) -> list[tuple[str, str]]:
         """``(node_id, host)`` of every inference node: inf00, inf01, ... across hosts."""
@@ -150,7 +173,8 @@ class Placement:
         return list(dict.fromkeys([self.env, self.learner] + [h for h, n in self.inference if n]))
 
     def describe(self) -> str:
-        inf = ", ".join(f"{h}: {n}" for h, n in self.inference if n) or "none"
+        inf = ", ".join(f"{h}: {n}" + (f" on {'/'.join(self.devices[h])}" if self.devices.get(h) else "")
+                        for h, n in self.inference if n) or "none"
         return f"env+clock on {self.env}, learner on {self.learner}, inference nodes {inf}"
 
 
@@ -177,7 +201,7 @@ def make_placement(specs: list[HostSpec], env_host: str | None = None, learner_h
     env = _pick(specs, env_host, "env")
     learner = _pick(specs, learner_host, "learner") if learner_host else env
     inference = [(s.name, per_host if s.slots is None else s.slots) for s in specs]
-    p = Placement(env, learner, inference)
+    p = Placement(env, learner, inference, {s.name: list(s.devices) for s in specs if s.devices})
     if not p.inference_nodes():
         raise HostError("the placement has no inference node: give a host ':n' with n > 0 "
                         "or --inference-per-host >= 1")
@@ -194,10 +218,22 @@ def load_placement(path) -> Placement:
     unknown = set(data) - {"env", "learner", "inference"}
     if unknown or "env" not in data or not isinstance(data.get("inference"), dict):
         raise HostError(f"placement file {path}: expected keys env = \"host\", learner = \"host\" "
-                        f"(optional) and an [inference] table of host = count"
+                        f"(optional) and an [inference] table of host = count (or host = "
+                        f"{{count = n, devices = \"cuda:0-3\"}})"
                         + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else ""))
-    inference = [(str(h), int(n)) for h, n in data["inference"].items()]
-    p = Placement(str(data["env"]), str(data.get("learner", data["env"])), inference)
+    inference, devices = [], {}
+    for h, v in data["inference"].items():
+        if isinstance(v, dict):
+            if set(v) - {"count", "devices"} or not isinstance(v.get("count"), int):
+                raise HostError(f"placement file {path}: [inference] {h} = {v!r}: expected "
+                                f"{{count = n, devices = \"cuda:0-3\" or [\"cuda:0\", ...]}}")
+            devs = v.get("devices", [])
+            devs = [devs] if isinstance(devs, str) else list(devs)
+            devices[str(h)] = [d for spec in devs for d in _devices(str(spec), f"placement file {path}: {h}")]
+            v = v["count"]
+        inference.append((str(h), int(v)))
+    p = Placement(str(data["env"]), str(data.get("learner", data["env"])), inference,
+                  {h: d for h, d in devices.items() if d})
     if not p.inference_nodes():
         raise HostError(f"placement file {path} places no inference node")
     return p

@@ -176,8 +176,10 @@ class Launcher(Supervisor):
                                         launcher_address=self.address, placement=asdict(self.placement))
             connection.write(self.run_dir / "connection.json", self.conn)
             inference = self.placement.inference_nodes()
+            device_of = self.placement.inference_devices()  # host:n@cuda:0-3; else the run's --device
             for i, (node_id, _) in enumerate(inference):
-                self.start("inference", node_id, {"node_seed": c.seed * 1000 + i})
+                self.start("inference", node_id, {"node_seed": c.seed * 1000 + i,
+                                                  **({"device": device_of[node_id]} if node_id in device_of else {})})
             n = len(inference)
             timeout = c.join_timeout_s or 30.0 + 1.0 * n
             self.wait_for(f"{n} inference nodes to join", lambda: self._joined() >= n, timeout)

@@ -19,6 +19,18 @@ def model_name(where: str, value: str) -> str:
                        f"function (obs_shape, n_actions) -> torch.nn.Module)")
 
 
+def device_name(where: str, value: str) -> str:
+    """cpu, cuda or cuda:N ('' where allowed: the default); whether it exists is checked when
+    the node (or `stagger run`) starts."""
+    from agents.device import DeviceError, parse_device
+    if value == "":
+        return value
+    try:
+        return parse_device(value)
+    except DeviceError as exc:
+        raise OptionsError(f"{where}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class RunWide(Options):
     """(run) What every node of a run shares."""
@@ -88,6 +100,10 @@ class ModelPart(Options):
                              "module:callable, your own: (obs_shape, n_actions) -> torch.nn.Module.",
                      check=model_name)
     model_k: float = opt(0.0625, "IMPALA-CNN width factor k of the real network (0.0625 = 55K).", min=0.0)
+    device: str = opt("cpu", "Where inference nodes and the sequential agent run the model (and the learner, "
+                             "unless --learner-device): cpu, cuda or cuda:N.", check=device_name)
+    threads: int = opt(1, "torch threads per node (an inference node's forward passes, the learner's "
+                          "updates).", min=1)
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,8 @@ class LearningPart(Options):
     n_step: int = opt(1, "Agent decisions combined per transition (the paper: 1).", min=1)
     replay: int = opt(10_000, "Replay buffer capacity, transitions.", min=1)
     learning_starts: int = opt(16, "Transitions in replay before the first update.", min=0)
+    learner_device: str = opt("", "Where the learner trains: cpu, cuda or cuda:N ('': --device).",
+                              check=device_name)
 
 
 @dataclass(frozen=True)
