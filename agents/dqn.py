@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from agents.learner_api import Learner, LearnerSettings
 from agents.replay import ReplayBuffer
 from agents.transitions import TransitionBuilder
 
@@ -37,11 +38,17 @@ class DQNConfig:
     device: str = "cpu"
 
 
-class DQNLearner:
-    """`observe()` transitions, `update()` once per learning step, publish `weights_arrays()`."""
+class DQNLearner(Learner):
+    """`observe()` transitions, `update()` once per learning step, publish `weights_arrays()`:
+    the default implementation of :class:`agents.learner_api.Learner` (``cfg`` may be that
+    interface's LearnerSettings, or a DQNConfig with the DQN-only fields too)."""
 
-    def __init__(self, model_factory: Callable[[], nn.Module], n_actions: int, cfg: DQNConfig | None = None):
+    def __init__(self, model_factory: Callable[[], nn.Module], n_actions: int,
+                 cfg: DQNConfig | LearnerSettings | None = None):
+        if isinstance(cfg, LearnerSettings):
+            cfg = DQNConfig(**asdict(cfg))
         self.cfg = cfg = cfg or DQNConfig()
+        self.settings = cfg
         self.n_actions = int(n_actions)
         self.device = torch.device(cfg.device)
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the global RNG
@@ -121,6 +128,16 @@ class DQNLearner:
                 "model": self.model.state_dict(), "target": self.target.state_dict(),
                 "optimizer": self.optimizer.state_dict(), "updates": self.updates,
                 "observed": self.observed, "replay": replay}
+
+    def checkpoint(self) -> dict:
+        """The Learner interface's checkpoint: everything but the replay (10k frames are 140 MB)."""
+        return self.state_dict(include_replay=False)
+
+    def resume(self, state: dict) -> None:
+        self.load_state_dict(state)
+
+    def stats(self) -> dict:
+        return {"replay": len(self.replay)}
 
     def load_state_dict(self, state: dict) -> None:
         if state.get("format") != 1:

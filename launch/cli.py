@@ -122,8 +122,15 @@ def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting
     run_dir = v["run_dir"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}"
     if time_mode == "virtual":
         from dataclasses import fields as dc_fields
+        from launch.preflight import check_specs
+        from launch.run import probe_game
         from launch.virtual_run import run_virtual_cli
         from nodes.virtual import VirtualConfig
+        try:  # your own model and learner, before anything runs
+            check_specs(v["model"], v["learner_spec"] if v["learner"] else "", probe_game(game, game_options),
+                        v["seed"])
+        except ValueError as exc:
+            raise click.ClickException(str(exc))
         shared = {f.name for f in dc_fields(VirtualConfig)} - {"game", "game_options", "mode"}
         summary = run_virtual_cli(
             click.echo, game=game, game_options=game_options, mode=mode,

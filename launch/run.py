@@ -122,8 +122,8 @@ class Supervisor:
         self.game = probe_game(c.game, c.game_options)
         config = config_doc(c, self.game, stats_endpoint=self.stats_ep)
         try:
-            from launch.preflight import check_devices
-            check_devices(c)  # before any node starts
+            from launch.preflight import check_run
+            check_run(c, self.game)  # devices, your own model and learner: before any node starts
             learner = c.mode == "sequential" or c.learner
             self.start("env", "env", {"expect_learner": learner}, ("obs", "actions", "experience"))
             if c.mode == "sequential":

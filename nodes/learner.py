@@ -1,9 +1,11 @@
-"""The learner node: experience in, DQN updates, weights out, checkpoints.
+"""The learner node: experience in, updates, weights out, checkpoints.
 
 It pulls per-frame experience (every gap in the env's sequence numbers is counted as
 dropped), builds macro-step transitions (:class:`agents.transitions.TransitionBuilder`),
 runs one update per ``learn_every`` frames received (so it cannot starve the realtime
-nodes on a small machine) and publishes the weights every ``publish_every`` updates.
+nodes on a small machine) and publishes the weights every ``publish_every`` updates. The
+learning algorithm is any :class:`agents.learner_api.Learner` (``--learner module:Class``;
+DQN by default).
 """
 from __future__ import annotations
 
@@ -19,15 +21,18 @@ class LearnerConfig:
     learn_every: int = default_of(LearningPart, "learn_every")  # env frames of experience per update
     publish_every: int = default_of(LearningPart, "publish_every")  # updates between weight broadcasts
     checkpoint_every: int = default_of(LearningPart, "checkpoint_every")  # updates between checkpoints (0: at the end)
+    gamma: float = 0.99  # of the transitions built for the learner (per agent decision)
+    n_step: int = default_of(LearningPart, "n_step")
 
 
 class LearnerCore:
-    """Pure learning bookkeeping around a DQNLearner."""
+    """Pure learning bookkeeping around a Learner (agents/learner_api.py)."""
 
-    def __init__(self, dqn, cfg: LearnerConfig, ring_frames: int = 1280):
-        self.dqn = dqn
+    def __init__(self, learner, cfg: LearnerConfig, ring_frames: int = 1280):
+        from agents.transitions import TransitionBuilder
+        self.learner = learner
         self.cfg = cfg
-        self.builder = dqn.transition_builder(ring_frames)
+        self.builder = TransitionBuilder(cfg.gamma, cfg.n_step, ring_frames)
         self.frames = 0
         self.transitions = 0
         self.version = 0
@@ -41,46 +46,47 @@ class LearnerCore:
         if self.first_seq is None:
             self.first_seq = msg.seq
         for tr in self.builder.add(msg):
-            self.dqn.observe(tr)
+            self.learner.observe(tr)
             self.transitions += 1
 
     def owed(self) -> bool:
-        return self.dqn.ready() and self.dqn.updates < self.frames // max(1, self.cfg.learn_every)
+        return self.learner.ready() and self.learner.updates < self.frames // max(1, self.cfg.learn_every)
 
     def learn(self) -> list[Out]:
-        info = self.dqn.update()
+        info = self.learner.update()
         if info is None:
             return []
         self.last = info
-        if self.dqn.updates % self.cfg.publish_every == 0:
+        if self.learner.updates % self.cfg.publish_every == 0:
             return [self.weights()]
         return []
 
     def weights(self) -> Out:
-        arrays = self.dqn.weights_arrays()
-        self.version = self.dqn.updates
-        return Out("weights", Weights(version=self.version, updates=self.dqn.updates,
+        arrays = self.learner.weights_arrays()
+        self.version = self.learner.updates
+        return Out("weights", Weights(version=self.version, updates=self.learner.updates,
                                       names=list(arrays), arrays=tuple(arrays.values())))
 
     def checkpoint_due(self) -> bool:
         every = self.cfg.checkpoint_every
-        return bool(every) and self.dqn.updates > 0 and self.dqn.updates % every == 0
+        return bool(every) and self.learner.updates > 0 and self.learner.updates % every == 0
 
     def stats(self, kind: str = "learner") -> Stats:
         return Stats(kind=kind, data={
-            "updates": self.dqn.updates, "frames": self.frames, "transitions": self.transitions,
-            "replay": len(self.dqn.replay), "loss": self.last.get("loss"),
-            "weights_version": self.version, "builder": dict(self.builder.stats)})
+            "updates": self.learner.updates, "frames": self.frames, "transitions": self.transitions,
+            "loss": self.last.get("loss"), "weights_version": self.version,
+            "builder": dict(self.builder.stats), **self.learner.stats()})
 
 
-def make_dqn(opts):
-    """The DQN of a learner (or sequential agent) from its options (LearningPart, ModelPart, GameFacts)."""
-    from agents.dqn import DQNConfig, DQNLearner
+def make_learner(opts):
+    """The run's Learner (``opts.learner_spec``, DQN by default) and the LearnerConfig it needs;
+    ``opts`` has LearningPart, ModelPart and GameFacts fields (a learner's or sequential agent's)."""
+    from agents.learner_api import make_learner as build, settings_from
     from nodes.inference import model_factory
-    cfg = DQNConfig(batch_size=opts.batch_size, n_step=opts.n_step, replay_capacity=opts.replay,
-                    seed=opts.seed, learning_starts=opts.learning_starts,
-                    device=opts.learner_device or opts.device)
-    return DQNLearner(model_factory(opts), opts.policy_actions, cfg)
+    settings = settings_from(opts)
+    learner = build(opts.learner_spec, model_factory(opts), opts.policy_actions, settings)
+    cfg = LearnerConfig(opts.learn_every, opts.publish_every, opts.checkpoint_every, settings.gamma, settings.n_step)
+    return learner, cfg
 
 
 def save_checkpoint(core: LearnerCore, run_dir, run_id: str = "") -> None:
@@ -88,7 +94,7 @@ def save_checkpoint(core: LearnerCore, run_dir, run_id: str = "") -> None:
     from pathlib import Path
     path = Path(run_dir) / "checkpoint.pt"
     tmp = path.with_suffix(".tmp")
-    torch.save({"learner": core.dqn.state_dict(include_replay=False), "frames": core.frames,
+    torch.save({"learner": core.learner.checkpoint(), "frames": core.frames,
                 "run_id": run_id, "experience_next_seq": core.next_seq}, tmp)
     tmp.replace(path)
 
@@ -104,11 +110,11 @@ def resume(core: LearnerCore, run_dir, run_id: str = "") -> dict:
         raise FileNotFoundError(f"--resume {run_dir}: no checkpoint.pt there (a learner writes it "
                                 "every checkpoint_every updates and when it stops)")
     ck = torch.load(path, weights_only=True, map_location="cpu")  # copied onto the learner's device
-    core.dqn.load_state_dict(ck["learner"])
+    core.learner.resume(ck["learner"])
     core.frames = int(ck["frames"])
     same_run = bool(run_id) and ck.get("run_id") == run_id
     core.next_seq = int(ck.get("experience_next_seq", 0)) if same_run else 0
-    return {"checkpoint": str(path), "updates": core.dqn.updates, "frames": core.frames,
+    return {"checkpoint": str(path), "updates": core.learner.updates, "frames": core.frames,
             "same_run": same_run, "next_seq": core.next_seq}
 
 
@@ -122,7 +128,7 @@ def run(opts: LearnerOptions) -> int:
     torch.set_num_threads(opts.threads)
     check_device(opts.learner_device or opts.device)
     rt = Runtime.for_node(opts, "learner")
-    core = LearnerCore(make_dqn(opts), LearnerConfig(opts.learn_every, opts.publish_every, opts.checkpoint_every))
+    core = LearnerCore(*make_learner(opts))
     clock = rt.clock
     resumed = resume(core, opts.resume, opts.run_id) if opts.resume else {}
     if resumed:
@@ -164,5 +170,5 @@ def run(opts: LearnerOptions) -> int:
             data["resume"] = {**resumed, "first_seq": core.first_seq}
         rt.send(Out("stats", Stats(kind="learner_final", data=data)))
         rt.close()
-        log.info("learner stopped after %d updates", core.dqn.updates)
+        log.info("learner stopped after %d updates", core.learner.updates)
     return 0

@@ -8,9 +8,11 @@ the default action.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from nodes.core import Out
 from nodes.inference import InferenceConfig, InferenceCore, model_factory
-from nodes.learner import LearnerConfig, LearnerCore, make_dqn, save_checkpoint
+from nodes.learner import LearnerCore, make_learner, save_checkpoint
 from nodes.options import SequentialOptions
 from protocol.messages import Stats
 
@@ -27,10 +29,10 @@ def run(opts: SequentialOptions) -> int:
     for dev in (opts.device, opts.learner_device or opts.device):
         check_device(dev)
     rt = Runtime.for_node(opts, "sequential")
-    learner = LearnerCore(make_dqn(opts), LearnerConfig(
-        learn_every=1, publish_every=10**12, checkpoint_every=opts.checkpoint_every))
+    algo, lcfg = make_learner(opts)
+    learner = LearnerCore(algo, dataclasses.replace(lcfg, learn_every=1, publish_every=10**12))
     policy = Policy(model_factory(opts)(), opts.policy_actions, opts.device)
-    policy.load_arrays(learner.dqn.weights_arrays(), version=0)
+    policy.load_arrays(algo.weights_arrays(), version=0)
     core = InferenceCore(opts.node_id, InferenceConfig(opts.inference_latency, opts.latency_jitter, opts.node_seed))
     eps = EpsilonSchedule(steps=opts.epsilon_steps, end=opts.epsilon_end)
     learn_steps = opts.learn_steps
@@ -61,9 +63,9 @@ def run(opts: SequentialOptions) -> int:
             for msg, _ in rt.drain("experience"):  # then one learning step, in turn
                 learner.on_experience(msg)
             for _ in range(learn_steps):
-                if learner.dqn.ready():
+                if learner.learner.ready():
                     learner.learn()
-            policy.load_arrays(learner.dqn.weights_arrays(), version=learner.dqn.updates)
+            policy.load_arrays(learner.learner.weights_arrays(), version=learner.learner.updates)
             if clock.now() >= next_stats:
                 next_stats = clock.now() + 0.5
                 rt.send(Out("stats", learner.stats("learner")))
@@ -77,5 +79,5 @@ def run(opts: SequentialOptions) -> int:
                 **rt.counters()}
         rt.send(Out("stats", Stats(kind="learner_final", data=data)))
         rt.close()
-        log.info("sequential agent stopped after %d actions, %d updates", core.count, learner.dqn.updates)
+        log.info("sequential agent stopped after %d actions, %d updates", core.count, learner.learner.updates)
     return 0

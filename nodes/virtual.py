@@ -47,13 +47,14 @@ class VirtualConfig:
     model: str = like(ModelPart, "model")
     model_k: float = like(ModelPart, "model_k")
     learner: bool = True
+    learner_spec: str = like(LearningPart, "learner_spec")
     learn_every: int = like(LearningPart, "learn_every")  # frames per DQN update (both modes)
     publish_every: int = like(LearningPart, "publish_every")  # updates between weight broadcasts (staggered)
     batch_size: int = like(LearningPart, "batch_size")
     replay: int = like(LearningPart, "replay")
-    replay_mode: str = "reservoir"  # or "fifo" (the paper's delay scripts)
+    replay_mode: str = like(LearningPart, "replay_mode")  # "fifo": the paper's delay scripts
     learning_starts: int = like(LearningPart, "learning_starts")
-    target_every: int = 10_000  # updates between target-network copies (the paper's 10k)
+    target_every: int = like(LearningPart, "target_every")  # the paper's 10k
     n_step: int = like(LearningPart, "n_step")  # agent decisions combined per transition (the paper: 1)
     epsilon_steps: int = like(ActingPart, "epsilon_steps")
     epsilon_end: float = like(ActingPart, "epsilon_end")
@@ -92,7 +93,7 @@ def _opts(cfg: VirtualConfig, env):
     u = env.unwrapped
     return project(SequentialOptions, asdict(cfg), obs_shape=tuple(np.shape(obs)),
                    policy_actions=int(getattr(u, "policy_actions", env.action_space.n)),
-                   inference_latency=cfg.delay_frames / float(u.fps))
+                   inference_latency=cfg.delay_frames / float(u.fps), checkpoint_every=0)
 
 
 def _act(policy, obs, epsilon: float, rng) -> tuple[int, bool, float]:
@@ -164,7 +165,7 @@ class _Sequential:
             torch.manual_seed(cfg.seed)
             self.policy = Policy(model_factory(opts)(), opts.policy_actions)
         if learner is not None:
-            self.policy.load_arrays(learner.dqn.weights_arrays(), version=0)
+            self.policy.load_arrays(learner.learner.weights_arrays(), version=0)
         self.eps = EpsilonSchedule(steps=cfg.epsilon_steps, end=cfg.epsilon_end)
         self.learner, self.free_at = learner, 0
         self.d, self.frame_s = cfg.delay_frames, 1.0 / fps
@@ -181,8 +182,8 @@ class _Sequential:
         if self.learner is not None:  # then its learning steps, in turn (time not simulated)
             while self.learner.owed():
                 self.learner.learn()
-            if self.learner.dqn.updates != self.policy.version:
-                self.policy.load_arrays(self.learner.dqn.weights_arrays(), version=self.learner.dqn.updates)
+            if self.learner.learner.updates != self.policy.version:
+                self.policy.load_arrays(self.learner.learner.weights_arrays(), version=self.learner.learner.updates)
         return [(f + self.d, act)]
 
     def after_frame(self, learner) -> None:
@@ -198,7 +199,7 @@ def run_virtual(cfg: VirtualConfig) -> VirtualResult:
 
     from games.registry import make_game
     from nodes.env import EnvConfig, EnvCore
-    from nodes.learner import LearnerConfig, LearnerCore, make_dqn
+    from nodes.learner import LearnerCore, make_learner
     from nodes.records import measure
 
     torch.set_num_threads(1)
@@ -208,12 +209,7 @@ def run_virtual(cfg: VirtualConfig) -> VirtualResult:
         fps = float(env.unwrapped.fps)
         opts = _opts(cfg, env)
         core = EnvCore(env, EnvConfig(fps, cfg.action_every, cfg.default_action, cfg.seed))
-        learner = None
-        if cfg.learner:
-            dqn = make_dqn(opts)
-            dqn.cfg.target_every = cfg.target_every  # read at every update
-            dqn.replay.mode = cfg.replay_mode  # read at every insertion once full
-            learner = LearnerCore(dqn, LearnerConfig(cfg.learn_every, cfg.publish_every, 0))
+        learner = LearnerCore(*make_learner(opts)) if cfg.learner else None
         agent = _Staggered(opts, cfg, fps) if cfg.mode == "staggered" else _Sequential(opts, cfg, fps, learner)
         landing: dict[int, list] = defaultdict(list)
         episodes = []
@@ -235,7 +231,7 @@ def run_virtual(cfg: VirtualConfig) -> VirtualResult:
         warm = cfg.delay_frames if cfg.warmup_frames is None else cfg.warmup_frames
         n = len(getattr(agent, "cores", ())) or 1
         return VirtualResult(episodes, measure(rec, warm, cfg.action_every), rec, fps, n,
-                             learner.dqn.updates if learner is not None else 0,
+                             learner.learner.updates if learner is not None else 0,
                              {**core.counts, "missed": agent.missed()})
     finally:
         env.close()

@@ -43,9 +43,18 @@ def slow(obs_shape, n_actions):
     return MatmulChain(obs_shape, n_actions)
 
 
+class _OneTooMany(nn.Module):
+    def __init__(self, obs_shape, n_actions):
+        super().__init__()
+        self.fc = nn.Linear(int(torch.Size(obs_shape).numel()), n_actions + 1)
+
+    def forward(self, obs):
+        return self.fc(obs.float().flatten(1))
+
+
 def wrong_shape(obs_shape, n_actions):
     """Output (B, n_actions + 1): must be refused before any node starts."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(int(torch.Size(obs_shape).numel()), n_actions + 1))
+    return _OneTooMany(obs_shape, n_actions)
 
 
 def not_a_module(obs_shape, n_actions):

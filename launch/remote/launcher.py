@@ -163,6 +163,8 @@ class Launcher(Supervisor):
             self.say(f"{self.placement.describe()}; via {self.transport.via}; security "
                      f"{'CurveZMQ' if self.secure else 'none (loopback)' if self.loopback else 'NONE'}")
             self.game = probe_game(c.game, c.game_options)
+            from launch.preflight import check_run
+            check_run(c, self.game, devices=False)  # your own model and learner, before any node
             config = config_doc(c, self.game, stats_endpoint=self.stats_ep, run_id=self.run_id,
                                 placement=asdict(self.placement), via=self.transport.via, versions=versions,
                                 security="curve" if self.secure else "none", launcher_address=self.address)

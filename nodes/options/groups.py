@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from nodes.options.base import Options, OptionsError, opt
 
 
+_SPEC = r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*"  # module:attribute
+
+
 def model_name(where: str, value: str) -> str:
     """auto, impala, mlp, or module:callable (imported and checked when a run starts)."""
-    if value in ("auto", "impala", "mlp") or re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", value):
+    if value in ("auto", "impala", "mlp") or re.fullmatch(_SPEC, value):
         return value
     raise OptionsError(f"{where}: {value!r}: expected auto, impala, mlp or module:callable (your own: a "
                        f"function (obs_shape, n_actions) -> torch.nn.Module)")
@@ -29,6 +32,14 @@ def device_name(where: str, value: str) -> str:
         return parse_device(value)
     except DeviceError as exc:
         raise OptionsError(f"{where}: {exc}") from None
+
+
+def learner_name(where: str, value: str) -> str:
+    """'' (DQN) or module:Class (imported and checked when a run starts)."""
+    if value == "" or re.fullmatch(_SPEC, value):
+        return value
+    raise OptionsError(f"{where}: {value!r}: expected module:Class, a class implementing "
+                       f"agents.learner_api.Learner")
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,11 @@ class LearningPart(Options):
     learning_starts: int = opt(16, "Transitions in replay before the first update.", min=0)
     learner_device: str = opt("", "Where the learner trains: cpu, cuda or cuda:N ('': --device).",
                               check=device_name)
+    learner_spec: str = opt("", "Your own learning algorithm: module:Class implementing agents.learner_api."
+                                "Learner ('': DQN, agents.dqn:DQNLearner).", flag="--learner", check=learner_name)
+    target_every: int = opt(10_000, "Learner updates between target-network copies (the paper's 10k).", min=1)
+    replay_mode: str = opt("reservoir", "Replay replacement once full: reservoir (a uniform sample of all "
+                                        "seen) or fifo.", choices=("reservoir", "fifo"))
 
 
 @dataclass(frozen=True)
