@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+from launch import cpu
 from launch.procs import NodeProcess, start_node, stop_nodes
 from launch.run_config import MODES, RunConfig, config_doc, read_config  # noqa: F401 (RunConfig lives here too)
 from launch.status import StatusLine
@@ -119,6 +120,7 @@ class Supervisor:
         self.t_start = time.monotonic()
         self.startup_s = None
         self.memory: dict[str, dict] = {}
+        self.cpu: dict = {}
         self.game = probe_game(c.game, c.game_options)
         config = config_doc(c, self.game, stats_endpoint=self.stats_ep)
         try:
@@ -145,10 +147,15 @@ class Supervisor:
             lead_s = max(c.warmup_s, (from_frame - self._env_frame()) / self.game["fps"])
             end = time.monotonic() + lead_s + c.duration
             self.startup_s = time.monotonic() - self.t_start
+            cpu0 = None
+            pids = {n.node_id: n.proc.pid for n in self.nodes if isinstance(n, NodeProcess)}  # local nodes
             while time.monotonic() < end:
                 self._check_alive()
                 self.pump(0.1)
                 self.status.update(self._status_text(end))
+                if cpu0 is None and time.monotonic() >= end - c.duration:  # the measured window
+                    cpu0 = cpu.snapshot(pids)
+            self.cpu = cpu.usage(cpu0 or {}, cpu.snapshot(pids))
             # once, after the measured window: reading smaps_rollup walks a process's page
             # tables under its memory lock and can stall it for milliseconds
             self._sample_memory()
@@ -156,7 +163,7 @@ class Supervisor:
         finally:
             self.stop()
         return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n,
-                             {"startup_s": self.startup_s, "memory": self.memory})
+                             {"startup_s": self.startup_s, "memory": self.memory, "cpu": self.cpu})
 
     def _measure_from(self) -> int:
         """The first frame of the measured window: ``warmup_s`` after now, and not before the
