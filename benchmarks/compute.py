@@ -3,9 +3,10 @@
 Every inference is the forward pass of a real IMPALA CNN, ``--inference-latency 0``: for a
 width k chosen so that one single-thread pass takes about 3 frames here (2-4 accepted), and
 for the 10m preset (k = 7), it runs N = 1 .. cores + 1 inference nodes (no learner) and
-reports coverage, action delay, env lateness, the real pass time the nodes measured, and the
-CPU the inference nodes used in the measured window (in cores; the machine's busy CPU beside
-it, other users' work included on a shared machine). With the passes alone on the cores, N
+reports coverage, action delay, env lateness, the real pass time the nodes measured (wall
+time; beside it the CPU time of one pass, smaller when the pass waited for a core), and the CPU
+the inference nodes used in the measured window (in cores; the machine's busy CPU beside it,
+other users' work included on a shared machine). With the passes alone on the cores, N
 nodes give N fresh actions per pass time; once they share the cores (N > cores, or other load)
 each pass slows by the same factor and coverage stops growing: the CPU saturates (the paper
 found memory bandwidth the primary bottleneck on its GPUs). A run costs its start-up (each
@@ -49,18 +50,23 @@ def run_point(out: Path, name: str, k: float, n: int, duration: float, seed: int
     run_dir = out / "runs" / f"{name}_n{n}"
     shutil.rmtree(run_dir, ignore_errors=True)
     cfg = RunConfig(game="catcher", inference_nodes=n, inference_latency=0.0, model="impala", model_k=k,
-                    duration=duration, run_dir=str(run_dir), seed=seed, learner=False)
+                    duration=duration, run_dir=str(run_dir), seed=seed, learner=False,
+                    join_timeout_s=60.0 + 20.0 * n)  # each node imports torch, builds and warms its model
     t = time.monotonic()
     try:
         s = Supervisor(cfg).run()
     except RunError as exc:
         click.echo(f"warning: run {run_dir} failed: {exc}", err=True)
         return {"model": name, "k": k, "n": n, "error": str(exc), "run_dir": str(run_dir)}
-    cpu = json.loads((run_dir / "details.json").read_text()).get("cpu") or {}
+    details = json.loads((run_dir / "details.json").read_text())
+    cpu = details.get("cpu") or {}
+    per_pass = [f["inference_cpu_p50_s"] for node, f in details["finals"].items()
+                if node.startswith("inf") and f.get("inference_cpu_p50_s") is not None]
     return {"model": name, "k": k, "n": n, "coverage": s["coverage"], "fresh_actions": s["fresh_actions"],
             "delay_frames": s["action_delay_frames"], "env_lateness_ms": s["env_lateness_ms"],
             "inference_real_ms": s["inference_real_ms"], "inference_ms": s["inference_ms"],
             "inference_cores": cpu.get("inference_cores"), "machine_busy_cores": cpu.get("machine_busy_cores"),
+            "cpu_per_pass_ms": 1e3 * sum(per_pass) / len(per_pass) if per_pass else None,
             "dropped": s["dropped"], "wall_s": time.monotonic() - t, "run_dir": str(run_dir)}
 
 
@@ -75,7 +81,9 @@ def saturation(rows: list[dict], n_cores: int) -> dict:
         alone = rs[0]["inference_real_ms"]["p50"] or 0.0
         hit = next((r["n"] for r in rs if (r.get("inference_cores") or 0) >= 0.9 * n_cores
                     or (alone and (r["inference_real_ms"]["p50"] or 0) >= 1.5 * alone)), None)
-        out[name] = {"saturates_at_n": hit, "coverage_by_n": {r["n"]: r["coverage"] for r in rs}}
+        busy = [r["n"] for r in rs if (r.get("machine_busy_cores") or 0) >= 0.95 * n_cores]
+        out[name] = {"saturates_at_n": hit, "coverage_by_n": {r["n"]: r["coverage"] for r in rs},
+                     "machine_saturated_at_n": busy[0] if busy else None}
     return out
 
 
@@ -83,7 +91,8 @@ def table(rows: list[dict], n_cores: int, alone: dict) -> str:
     lines = [f"cores: {n_cores}; single-thread pass alone: " +
              ", ".join(f"{m} {t * 1e3:.1f} ms = {t * FPS:.2f} frames" for m, t in alone.items()),
              f"{'model':6s} {'k':>5s} {'N':>2s} {'coverage':>8s} {'fresh':>5s} {'delay p50/p99':>13s} "
-             f"{'lateness p99/max ms':>19s} {'real pass p50/p99 ms':>20s} {'inf cores':>9s} {'busy':>5s}"]
+             f"{'lateness p99/max ms':>19s} {'real pass p50/p99 ms':>20s} {'cpu/pass':>8s} {'inf cores':>9s} "
+             f"{'busy':>5s}"]
     for r in rows:
         if "error" in r:
             lines.append(f"{r['model']:6s} {r['k']:5g} {r['n']:2d} failed: {r['error'][:60]}")
@@ -91,7 +100,8 @@ def table(rows: list[dict], n_cores: int, alone: dict) -> str:
         d, lt, ir = r["delay_frames"], r["env_lateness_ms"], r["inference_real_ms"]
         lines.append(f"{r['model']:6s} {r['k']:5g} {r['n']:2d} {r['coverage']:8.3f} {r['fresh_actions']:5d} "
                      f"{_f(d['p50']):>6s}/{_f(d['p99']):<6s} {_f(lt['p99'], 2):>9s}/{_f(lt['max'], 2):<9s} "
-                     f"{_f(ir['p50'], 1):>9s}/{_f(ir['p99'], 1):<10s} {_f(r['inference_cores'], 2):>9s} "
+                     f"{_f(ir['p50'], 1):>9s}/{_f(ir['p99'], 1):<10s} {_f(r.get('cpu_per_pass_ms'), 1):>8s} "
+                     f"{_f(r['inference_cores'], 2):>9s} "
                      f"{_f(r['machine_busy_cores'], 2):>5s}")
     return "\n".join(lines)
 
@@ -145,6 +155,7 @@ def compute(out, duration, k_fixed, max_n, no_10m, seed):
     (out / "compute.json").write_text(json.dumps(result, indent=1))
     click.echo(table(rows, n_cores, alone))
     for name, sat in result["saturation"].items():
-        click.echo(f"{name}: the CPU saturates at N = {sat['saturates_at_n']} ({n_cores} cores)")
+        click.echo(f"{name}: the inference nodes saturate the CPU at N = {sat['saturates_at_n']} ({n_cores} "
+                   f"cores); the machine (everything on it) was >= 95% busy from N = {sat['machine_saturated_at_n']}")
     click.echo(f"load average at the end {result['load_avg_at_end'][0]:.1f} (other work on the machine "
                f"counts in 'busy'); wrote {out / 'compute.json'}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -44,6 +45,7 @@ class Result:
     real_s: float
     version: int
     error: BaseException | None = None
+    cpu_s: float = 0.0  # CPU time of the worker thread in the pass (< real_s when it waited for a core)
 
 
 class ComputeWorker:
@@ -66,6 +68,7 @@ class ComputeWorker:
         os.set_blocking(self._w, False)
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         self.torch_threads = 0
+        self.cpu_times: deque[float] = deque(maxlen=200)  # per pass, a diagnostic for shared machines
 
     @property
     def fd(self) -> int:
@@ -180,9 +183,11 @@ class ComputeWorker:
                 self.policy.load_arrays(weights[0], version=weights[1])
             if job is None:
                 return Result(tag, None, 0.0, self.policy.version)
-            t0 = self.clock.now()
+            t0, c0 = self.clock.now(), time.thread_time()  # (torch's own threads not counted)
             q = self.policy.q_values(job[1])
-            return Result(tag, q, self.clock.now() - t0, self.policy.version)
+            real_s, cpu_s = self.clock.now() - t0, time.thread_time() - c0
+            self.cpu_times.append(cpu_s)
+            return Result(tag, q, real_s, self.policy.version, cpu_s=cpu_s)
         except Exception as exc:  # handed to the I/O thread, which decides
             return Result(tag, None, 0.0, self.policy.version, exc)
 

@@ -264,6 +264,7 @@ def run(opts: InferenceOptions) -> int:
         rt.send(Out("control", Bye(reason="stopped")))
         rt.send(Out("stats", Stats(kind="inference_final", data={
             **core.stats().data, "device": str(policy.device), "threads": worker.torch_threads,
+            "inference_cpu_p50_s": float(np.median(worker.cpu_times)) if worker.cpu_times else None,
             **rt.counters()})))
         rt.close()
         log.info("%s stopped after %d inferences", opts.node_id, core.count)

@@ -22,7 +22,8 @@ def row(n, cov, real, cores):
 
 def test_saturation_is_where_the_cores_are_used_up_or_passes_slow_down():
     rows = [row(1, 0.25, 50.0, 0.98), row(2, 0.5, 52.0, 1.95), row(3, 0.5, 78.0, 1.97)]
-    assert saturation(rows, 2) == {"m": {"saturates_at_n": 2, "coverage_by_n": {1: 0.25, 2: 0.5, 3: 0.5}}}
+    assert saturation(rows, 2) == {"m": {"saturates_at_n": 2, "coverage_by_n": {1: 0.25, 2: 0.5, 3: 0.5},
+                                         "machine_saturated_at_n": None}}
     rows = [row(1, 0.25, 50.0, 0.5), row(2, 0.3, 90.0, 0.6)]  # someone else's load: slower passes
     assert saturation(rows, 4)["m"]["saturates_at_n"] == 2
 
