@@ -13,8 +13,9 @@ from agents.policy import Policy
 
 def measure_inference_time(k: float, n_actions: int = 6, repeats: int = 10, warmup: int = 2,
                            obs_shape: tuple[int, ...] = (84, 84), model: str = "auto",
-                           threads: int | None = 1, seed: int = 0) -> float:
-    """Median seconds of a greedy forward pass on one random frame, after `warmup` passes.
+                           threads: int | None = 1, seed: int = 0, stat=statistics.median) -> float:
+    """Median seconds (or ``stat`` of the times, e.g. ``min``: the least disturbed by other work
+    on the machine) of a greedy forward pass on one random frame, after `warmup` passes.
 
     Builds the real model (k=98, the 1B preset, needs 4 GB and ~10 s per pass; callers that
     cannot afford that should skip it). `threads` is set for the measurement, then restored.
@@ -35,6 +36,6 @@ def measure_inference_time(k: float, n_actions: int = 6, repeats: int = 10, warm
             policy.q_values(obs)
             if i >= warmup:
                 times.append(time.perf_counter() - start)
-        return statistics.median(times)
+        return stat(times)
     finally:
         torch.set_num_threads(previous)
