@@ -17,6 +17,7 @@ from .version import PROTOCOL_VERSION
 KINDS = ("env", "clock", "inference", "learner", "sequential", "supervisor")
 COMMON = ("node", "seq", "t")
 STR_LIST = list[str]
+INT_LIST = list[int]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,8 +70,10 @@ def _plain(kind, value):
         value = value.item()
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if kind == STR_LIST and isinstance(value, tuple):
-        return list(value)
+    if kind in (STR_LIST, INT_LIST) and isinstance(value, tuple):
+        value = list(value)
+    if kind == INT_LIST and isinstance(value, list):
+        value = [item.item() if isinstance(item, np.integer) else item for item in value]
     return value
 
 
@@ -80,6 +83,9 @@ def _check(cls, name: str, kind, value):
         value = float(value) if ok and kind is float else value
     elif kind == STR_LIST:
         ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    elif kind == INT_LIST:
+        ok = isinstance(value, list) and all(isinstance(item, int) and not isinstance(item, bool)
+                                             for item in value)
     elif kind is dict:
         ok = isinstance(value, dict) and all(isinstance(key, str) for key in value)
     else:
@@ -102,12 +108,21 @@ class Hello(Message):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Welcome(Message):
-    """The clock's answer to a Hello: accepted or rejected with a reason."""
+    """The clock's answer to a Hello: accepted or rejected with a reason, and what a joining
+    node needs to take part (1.2: the env's action range and observation, every endpoint,
+    the heartbeat period and timeout)."""
 
     to: str = ""
     accepted: bool = True
     reason: str = ""
     info: dict = field(default_factory=dict)
+    n_actions: int = 0
+    policy_actions: int = 0
+    obs_shape: list[int] = field(default_factory=list)
+    obs_dtype: str = ""
+    endpoints: dict = field(default_factory=dict)
+    heartbeat_s: float = 0.0
+    timeout_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +143,14 @@ class Bye(Message):
     """A node leaves on purpose."""
 
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stop(Message):
+    """The run is over (1.2): the clock tells every node to send its Bye and exit."""
+
+    reason: str = ""
+    frame: int = -1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,7 +248,8 @@ class Stats(Message):
 # The one place message types are registered: wire name -> class.
 REGISTRY: dict[str, type[Message]] = {}
 SCHEMA: dict[type[Message], tuple[tuple[str, object], ...]] = {}
-for _cls in (Hello, Welcome, Heartbeat, Bye, Tick, PhaseMap, Observation, Action, Experience, Weights, Stats):
+for _cls in (Hello, Welcome, Heartbeat, Bye, Tick, PhaseMap, Observation, Action, Experience, Weights, Stats,
+             Stop):
     _cls.TYPE = _cls.__name__
     REGISTRY[_cls.TYPE] = _cls
     SCHEMA[_cls] = tuple((f.name, f.type) for f in dataclasses.fields(_cls) if f.name != "arrays")

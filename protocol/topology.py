@@ -58,8 +58,10 @@ CHANNELS: dict[str, Channel] = {
                 256, LINGER_MS, frozenset({"Observation"}), 16 * MiB, True, topic=True),
         Channel("actions", zmq.PULL, zmq.PUSH, ("env",), ("inference", "sequential"),
                 256, LINGER_MS, frozenset({"Action"}), 1 * MiB, False),
-        Channel("ticks", zmq.PUB, zmq.SUB, ("clock",), ("inference", "sequential"),
-                4096, LINGER_MS, frozenset({"Tick", "PhaseMap"}), 1 * MiB, True),
+        # XPUB (a PUB to its subscribers): the clock sees every new subscription and publishes
+        # the current Tick and PhaseMap to it at once, instead of at the next periodic resend
+        Channel("ticks", zmq.XPUB, zmq.SUB, ("clock",), ("inference", "sequential"),
+                4096, LINGER_MS, frozenset({"Tick", "PhaseMap", "Stop"}), 1 * MiB, True),
         Channel("control", zmq.ROUTER, zmq.DEALER, ("clock",),
                 ("env", "inference", "learner", "sequential", "supervisor"),
                 1024, LINGER_MS, frozenset({"Hello", "Welcome", "Heartbeat", "Bye"}), 1 * MiB, False),
@@ -108,7 +110,8 @@ def make_socket(ctx: zmq.Context, ch: "str | Channel", role: str, *, subscribe: 
     """A socket for one side of a channel with HWM and linger set.
 
     A SUB is subscribed to everything unless ``subscribe=False``; a ROUTER has
-    ROUTER_MANDATORY (unroutable sends raise instead of vanishing); ``identity`` sets the
+    ROUTER_MANDATORY (unroutable sends raise instead of vanishing); an XPUB has XPUB_VERBOSE
+    (see ``new_subscriptions``); ``identity`` sets the
     routing id of a DEALER (use the node id so the clock can address it).
     """
     c = channel(ch)
@@ -121,12 +124,27 @@ def make_socket(ctx: zmq.Context, ch: "str | Channel", role: str, *, subscribe: 
             sock.setsockopt(zmq.SUBSCRIBE, b"")
         if sock.type == zmq.ROUTER:
             sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        if sock.type == zmq.XPUB:  # report every subscription, not only a topic's first
+            sock.setsockopt(zmq.XPUB_VERBOSE, 1)
         if identity is not None:
             sock.setsockopt(zmq.ROUTING_ID, identity.encode() if isinstance(identity, str) else identity)
     except Exception:
         sock.close(linger=0)
         raise
     return sock
+
+
+def new_subscriptions(sock: zmq.Socket) -> int:
+    """Read every subscription notice waiting on an XPUB (without blocking); the number of
+    subscribe notices (unsubscribes are read and ignored). A subscriber that just subscribed
+    receives whatever is sent after this returns it."""
+    count = 0
+    while True:
+        try:
+            notice = sock.recv(zmq.NOBLOCK)
+        except zmq.Again:
+            return count
+        count += bool(notice[:1] == b"\x01")
 
 
 def endpoint(host: str, port: int) -> str:

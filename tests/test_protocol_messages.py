@@ -15,7 +15,9 @@ OBS = np.arange(84 * 84, dtype=np.uint8).reshape(84, 84)
 
 SAMPLES = {
     "Hello": messages.Hello(kind="inference", host="box", pid=1234, info={"model": "impala", "k": 1.5}),
-    "Welcome": messages.Welcome(to="inference-3", accepted=False, reason="full", info={"obs": "tcp://h:1"}),
+    "Welcome": messages.Welcome(to="inf03", accepted=True, reason="", info={"fps": 59.7275},
+                                n_actions=3, policy_actions=3, obs_shape=[84, 84], obs_dtype="uint8",
+                                endpoints={"obs": "tcp://127.0.0.1:5555"}, heartbeat_s=0.2, timeout_s=1.0),
     "Heartbeat": messages.Heartbeat(busy=True, last_tick=77, inference_s=0.1, inference_mean_s=0.09,
                                     inference_max_s=0.2, count=12),
     "Bye": messages.Bye(reason="shutdown"),
@@ -29,6 +31,7 @@ SAMPLES = {
     "Weights": messages.Weights(version=3, updates=300, names=["conv.weight", "fc.bias"],
                                 arrays=(np.linspace(0, 1, 16 * 3 * 8 * 8, dtype=np.float32).reshape(16, 3, 8, 8),
                                         np.full(6, -2.5, dtype=np.float32))),
+    "Stop": messages.Stop(reason="end of run", frame=1200),
     "Stats": messages.Stats(kind="env", data={"fps": 59.7, "frames": 600, "lateness_ms": [0.1, 0.2]}),
 }
 
@@ -95,6 +98,8 @@ def test_sender_conveniences():
     assert out.epoch == 2 and type(out.epoch) is int
     assert out.spacing == 3.0 and type(out.spacing) is float
     assert out.order == ["a", "b"] and out.t_estimate_s == 0.5
+    welcome = decode(encode(messages.Welcome(obs_shape=(np.int64(84), 84))))
+    assert welcome.obs_shape == [84, 84] and all(type(d) is int for d in welcome.obs_shape)
 
 
 @pytest.mark.parametrize("msg", [
@@ -104,6 +109,8 @@ def test_sender_conveniences():
     messages.Heartbeat(inference_s=True),
     messages.Experience(fresh=1, arrays=(OBS,)),
     messages.PhaseMap(order=["a", 3]),
+    messages.Welcome(obs_shape=[84, "84"]),
+    messages.Welcome(obs_shape=[True]),
     messages.Hello(info={1: "x"}),
     messages.Hello(info={"x": object()}),
     messages.Observation(frame=1),  # no array
