@@ -2,18 +2,19 @@
 
 It follows the env's frames (its ticks), tracks which inference nodes are alive, estimates
 the inference time with the chosen algorithm and publishes a :class:`PhaseMap` whenever
-membership or the needed ticks change (and every ``RESEND_S`` for late joiners), each with
-a Tick carrying the env frame it was decided at.
+membership or the needed ticks change (and every ``RESEND_S``, and at once to every new
+subscriber of ``ticks``), each with a Tick carrying the env frame it was decided at. When the
+run ends it sends every node a Stop and waits for their Byes (:mod:`nodes.end_of_run`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nodes.core import Out
-from nodes.membership import HEARTBEAT_TIMEOUT_S, Membership
+from nodes.membership import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT_S, Membership
 from nodes.options import ClockOptions, ClockPart, RunWide, default_of
 from nodes.stagger import Estimator, Schedule, make_schedule, ticks_needed
-from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stats, Tick, Welcome
+from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
 
 RESEND_S = 0.5  # PhaseMap re-broadcast period
 REPHASE_DOWN_MIN_S = 2.0  # a falling estimate re-phases at most this often (a rising one at once)
@@ -35,6 +36,18 @@ class ClockConfig:
     timeout_s: float = 1.0
 
 
+@dataclass
+class JoinInfo:
+    """What every Welcome tells a joining node besides the run options (protocol 1.1): the
+    env's action range and observation, and every channel's endpoint."""
+
+    n_actions: int = 0
+    policy_actions: int = 0
+    obs_shape: tuple = ()
+    obs_dtype: str = ""
+    endpoints: dict = field(default_factory=dict)
+
+
 def schedule_to_msg(s: Schedule, algorithm: str, estimate: float) -> PhaseMap:
     return PhaseMap(epoch=s.epoch, anchor=s.anchor, spacing=s.spacing, order=list(s.order),
                     period=s.period, algorithm=algorithm, t_estimate_s=estimate, needed=s.needed)
@@ -47,9 +60,11 @@ def msg_to_schedule(m: PhaseMap) -> Schedule:
 class ClockCore:
     """Pure scheduling state machine: messages and time in, messages out."""
 
-    def __init__(self, cfg: ClockConfig, node_id: str = "clock"):
+    def __init__(self, cfg: ClockConfig, node_id: str = "clock", join: JoinInfo | None = None):
         self.cfg = cfg
         self.node_id = node_id
+        self.join = join or JoinInfo()
+        self.stopping = False  # the run is over: Stop sent, Byes awaited, nobody re-phased
         self.frame_s = 1.0 / cfg.fps
         self.est = Estimator(cfg.algorithm, cfg.initial_s, cfg.warmup, cfg.window)
         self.members = Membership(cfg.timeout_s)
@@ -79,9 +94,22 @@ class ClockCore:
             return self._heartbeat(msg, now, identity)
         if isinstance(msg, Bye):
             if self.members.bye(msg.node) is not None:
-                self.events.append({"event": "bye", "node": msg.node, "tick": self.tick, "t": now})
-                return self._rephase(now)
+                self.events.append({"event": "bye", "node": msg.node, "tick": self.tick, "t": now,
+                                    "reason": msg.reason})
+                return [] if self.stopping else self._rephase(now)
         return []
+
+    def on_subscribed(self, now: float) -> list[Out]:
+        """A node subscribed to ``ticks``: the current Tick and PhaseMap, so a newcomer has
+        its phase at once (a map published before its subscription never reached it)."""
+        return [] if self.stopping else self._phase_outs()
+
+    def stop(self, reason: str, now: float) -> list[Out]:
+        """The run is over: a Stop to every subscriber of ticks (sent again while members
+        remain, :mod:`nodes.end_of_run`). Byes that follow are counted but
+        re-phase nothing; a Hello is answered "stopping"."""
+        self.stopping = True
+        return [Out("ticks", Stop(reason=reason, frame=self.tick))]
 
     def on_timer(self, now: float) -> list[Out]:
         out: list[Out] = []
@@ -98,16 +126,16 @@ class ClockCore:
 
     # -- internals ------------------------------------------------------------------------
     def _hello(self, msg: Hello, now: float, identity: bytes) -> list[Out]:
+        if self.stopping:
+            return [Out("control", self._welcome(msg.node, False, "stopping"), identity)]
         if msg.kind not in ("inference",):
-            return [Out("control", Welcome(to=msg.node, accepted=True, reason="observer",
-                                           info=self._info()), identity)]
+            return [Out("control", self._welcome(msg.node, True, "observer"), identity)]
         if msg.node in self.members.members:
             # a member's Hello again: it was answered "rejoin" once per heartbeat queued while it
             # was cut off, and hellos once per answer; the first one re-joined it, this one is
             # only a sign of life (no new join, no re-phase)
             self.members.seen(msg.node, now)
-            return [Out("control", Welcome(to=msg.node, accepted=True, reason="", info=self._info()),
-                        identity)]
+            return [Out("control", self._welcome(msg.node, True, ""), identity)]
         hint = float(msg.info.get("latency_s", 0.0) or 0.0)
         if hint > self.est.initial_s:
             self.est.initial_s = hint
@@ -118,15 +146,14 @@ class ClockCore:
         self.reported.pop(msg.node, None)
         self.events.append({"event": "join", "node": msg.node, "host": msg.host, "tick": self.tick,
                             "t": now})
-        out = [Out("control", Welcome(to=msg.node, accepted=True, reason="", info=self._info()),
-                   identity)]
-        return out + self._rephase(now)
+        return [Out("control", self._welcome(msg.node, True, ""), identity)] + self._rephase(now)
 
     def _heartbeat(self, msg: Heartbeat, now: float, identity: bytes) -> list[Out]:
         m = self.members.seen(msg.node, now)
         if m is None:  # dropped earlier or the clock restarted: ask it to say hello again
-            return [Out("control", Welcome(to=msg.node, accepted=False, reason="rejoin",
-                                           info=self._info()), identity)]
+            if self.stopping:
+                return []
+            return [Out("control", self._welcome(msg.node, False, "rejoin"), identity)]
         if msg.count and self.reported.get(msg.node) != msg.last_tick and msg.last_tick >= 0:
             self.reported[msg.node] = msg.last_tick
             m.last_tick = msg.last_tick
@@ -165,9 +192,14 @@ class ClockCore:
         return [Out("ticks", Tick(frame=self.tick, epoch=self.schedule.epoch)),
                 Out("ticks", schedule_to_msg(self.schedule, self.cfg.algorithm, self.est.estimate()))]
 
-    def _info(self) -> dict:
-        return {"fps": self.cfg.fps, "action_every": self.cfg.action_every,
-                "algorithm": self.cfg.algorithm}
+    def _welcome(self, to: str, accepted: bool, reason: str) -> Welcome:
+        j = self.join
+        return Welcome(to=to, accepted=accepted, reason=reason,
+                       info={"fps": self.cfg.fps, "action_every": self.cfg.action_every,
+                             "algorithm": self.cfg.algorithm},
+                       n_actions=j.n_actions, policy_actions=j.policy_actions or j.n_actions,
+                       obs_shape=list(j.obs_shape), obs_dtype=j.obs_dtype, endpoints=dict(j.endpoints),
+                       heartbeat_s=HEARTBEAT_INTERVAL_S, timeout_s=self.cfg.timeout_s)
 
     def stats(self) -> Stats:
         return Stats(kind="clock", data={
@@ -188,7 +220,7 @@ def describe(ev: dict) -> str:
                 f"{ev.get('last_tick', -1)}, now tick {ev['tick']}; dropped, the others re-phased")
     if ev["event"] == "join":
         return f"{where} joined at tick {ev['tick']}"
-    return f"{ev['node']} said bye at tick {ev['tick']}"
+    return f"{ev['node']} said bye at tick {ev['tick']} ({ev.get('reason') or 'no reason'})"
 
 
 TIMER_S = 0.05
@@ -196,12 +228,14 @@ TIMER_S = 0.05
 
 def run(opts: ClockOptions) -> int:
     """The clock node's I/O loop."""
+    from nodes.end_of_run import end_of_run
     from nodes.runtime import Runtime, log
 
     rt = Runtime.for_node(opts, "clock")
     core = ClockCore(ClockConfig(
         fps=opts.fps, action_every=opts.action_every, algorithm=opts.algorithm, margin_s=opts.margin_s,
-        initial_s=opts.initial_estimate_s, window=opts.max_window or None), opts.node_id)
+        initial_s=opts.initial_estimate_s, window=opts.max_window or None), opts.node_id,
+        JoinInfo(opts.n_actions, opts.policy_actions, tuple(opts.obs_shape), opts.obs_dtype))
     clock = rt.clock
     try:
         rt.bind("ticks", opts.ports.get("ticks", 0))
@@ -209,17 +243,20 @@ def run(opts: ClockOptions) -> int:
         for ch in ("obs", "stats"):
             if opts.connect.get(ch):
                 rt.connect(ch, opts.connect[ch])
+        core.join.endpoints = {**opts.connect, **rt.endpoints}
         rt.send(Out("stats", Stats(kind="endpoints", data={"endpoints": rt.endpoints})))
         next_timer = clock.now()
         next_stats = clock.now()
         logged = 0
         while not rt.should_stop():
-            rt.poll(max(0.0, next_timer - clock.now()))
+            ready = rt.poll(max(0.0, next_timer - clock.now()))
             now = clock.now()
             for msg, _ in rt.drain("obs") if "obs" in rt.sockets else ():
                 rt.send_all(core.on_frame(msg.frame, now))
             for msg, identity in rt.drain("control"):
                 rt.send_all(core.handle(msg, now, identity))
+            if "ticks" in ready and rt.new_subscribers("ticks"):
+                rt.send_all(core.on_subscribed(now))
             if now >= next_timer:
                 next_timer = now + TIMER_S
                 rt.send_all(core.on_timer(now))
@@ -229,6 +266,7 @@ def run(opts: ClockOptions) -> int:
             if now >= next_stats:
                 next_stats = now + 0.25
                 rt.send(Out("stats", core.stats()))
+        end_of_run(rt, core, log, logged)
     finally:
         data = {**core.stats().data, "events": core.events, **rt.counters()}
         rt.send(Out("stats", Stats(kind="clock_final", data=data)))

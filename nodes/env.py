@@ -59,15 +59,23 @@ class EnvCore:
         self.counts = {"stale": 0, "superseded": 0, "bad_action": 0}
 
     # -- inputs ---------------------------------------------------------------------------
-    def on_action(self, msg: Action, now: float) -> None:
-        """Keep a fresh action until its landing frame; count what is stale or invalid."""
-        if not (0 <= msg.action < self.n_actions) or msg.frame >= self.frame:
+    def on_action(self, msg: Action, now: float) -> tuple[str, str] | None:
+        """Keep a fresh action until its landing frame; count what is stale. An invalid one is
+        counted in ``bad_action`` and returned as a rejection ``(reason, detail)`` for the
+        node's ``rejected`` counters and log: ``action_range`` (not in [0, n_actions), the
+        range the Welcome gives) or ``action_frame`` (computed from a frame not yet published)."""
+        if not (0 <= msg.action < self.n_actions):
             self.counts["bad_action"] += 1
-            return
+            return "action_range", (f"{msg.node}: action {msg.action} outside [0, {self.n_actions}) "
+                                    f"(obs frame {msg.frame})")
+        if msg.frame >= self.frame:
+            self.counts["bad_action"] += 1
+            return "action_frame", f"{msg.node}: action from frame {msg.frame}, newest published {self.frame - 1}"
         if msg.frame <= self.last_obs_applied:
             self.counts["stale"] += 1
-            return
+            return None
         self.pending.append((msg, now))
+        return None
 
     def _take(self, f: int) -> tuple[Action, float] | None:
         """The newest fresh action meant for frame ``f`` or earlier; older ones it supersedes
@@ -219,7 +227,9 @@ def _wait(rt, core: EnvCore, deadline: float) -> None:
     clock = rt.clock
     while True:
         for msg, _ in rt.drain("actions"):
-            core.on_action(msg, clock.now())
+            rejected = core.on_action(msg, clock.now())
+            if rejected:
+                rt.reject("actions", *rejected)
         remaining = deadline - clock.now()
         if remaining <= 0:
             return

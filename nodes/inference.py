@@ -18,12 +18,13 @@ import numpy as np
 
 from nodes.clock import msg_to_schedule
 from nodes.core import Out
+from nodes.inflight import Job
 from nodes.options import InferenceOptions
+from nodes.membership import HEARTBEAT_INTERVAL_S as HEARTBEAT_EVERY_S
 from nodes.stagger import Schedule
-from protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Tick, Welcome
+from protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
 from protocol.topology import frame_topic
 
-HEARTBEAT_EVERY_S = 0.2
 KEEP_SCHEDULES = 8  # phase maps remembered (a newer one may take effect later than an older)
 
 
@@ -51,6 +52,7 @@ class InferenceCore:
     seen: int = -1  # newest env frame known (from observations and ticks)
     times: list = field(default_factory=list)
     real_times: list = field(default_factory=list)
+    stopped: bool = False  # a Stop arrived: the run is over, say Bye and exit
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.cfg.seed)
@@ -67,6 +69,14 @@ class InferenceCore:
             return False
         self.welcomed = msg.accepted
         return not msg.accepted
+
+    def on_tick(self, msg: Tick | Stop) -> None:
+        """A Tick moves the newest known frame on, so ``wanted_frames`` (and with it the obs
+        subscription) never stays on ticks that already passed unseen; a Stop ends the run."""
+        if isinstance(msg, Stop):
+            self.stopped = True
+        else:
+            self.seen = max(self.seen, msg.frame)
 
     def on_phase_map(self, msg: PhaseMap) -> None:
         s = msg_to_schedule(msg)
@@ -113,7 +123,8 @@ class InferenceCore:
         return best
 
     def wanted_frames(self) -> set[int]:
-        """The frames whose observations this node needs: its next two start ticks."""
+        """The frames whose observations this node needs: its next two start ticks after the
+        newest frame it knows (from its observations and from Ticks)."""
         first = self.next_start(self.seen + 1)
         if first is None:
             return set()
@@ -183,18 +194,6 @@ def make_agent(opts: InferenceOptions):
     return core, policy, eps
 
 
-@dataclass
-class Job:
-    """The one inference in flight: started on ``frame``'s observation, received at ``start``;
-    sent at ``target`` (the simulated latency) or when the pass ends, whichever is later."""
-
-    frame: int
-    start: float
-    target: float
-    coin: tuple  # the exploration coin, drawn before the pass (Policy.explore)
-    result: object = None  # nodes.compute.Result once the pass is done
-
-
 def run(opts: InferenceOptions) -> int:
     """The inference node's I/O loop. The forward pass runs in a worker thread
     (nodes/compute.py): this thread keeps heart-beating and handling PhaseMaps, weights and
@@ -219,6 +218,13 @@ def run(opts: InferenceOptions) -> int:
     rt.watch("compute", worker.fd)
     conn = opts.connect
     job: Job | None = None
+    deferred = None  # a start tick's observation that came while a pass ran (nodes/inflight.py)
+
+    def start(m) -> Job:
+        new = Job(m.frame, clock.now(), 0.0, policy.explore(eps(m.frame), core.rng))
+        new.target = core.target_time(new.start)
+        worker.submit(m.frame, m.obs)
+        return new
     try:
         for ch in ("obs", "actions", "ticks", "control", "weights", "stats"):
             if conn.get(ch):
@@ -226,7 +232,7 @@ def run(opts: InferenceOptions) -> int:
         rt.send(Out("control", core.hello(rt.hostname, os.getpid())))
         next_hb = clock.now() + HEARTBEAT_EVERY_S
         next_stats = clock.now()
-        while not rt.should_stop():
+        while not rt.should_stop() and not core.stopped:
             # only the observations of our own next ticks travel to us (topic per frame)
             rt.subscribe("obs", {frame_topic(f) for f in core.wanted_frames()})
             wake = min(next_hb, job.target) if job is not None and job.result is not None else next_hb
@@ -241,17 +247,15 @@ def run(opts: InferenceOptions) -> int:
                 action, greedy = choose(job.result.q, job.coin)
                 rt.send_all(core.finished(job.frame, action, greedy, job.start, clock.now(),
                                           job.result.version, job.result.real_s))
-                job = None
+                job, deferred = (start(deferred), None) if deferred is not None else (None, None)
             if "obs" in ready:  # our start tick's observation: the action's timing starts here
                 got = rt.drain("obs")
                 i = core.pick([m.frame for m, _ in got])
-                if i is not None and job is not None:
-                    core.missed += 1  # our start tick, but the last pass is still running
+                if i is not None and job is not None:  # a start tick while a pass runs: after its action
+                    core.missed += deferred is not None  # a newer one replaces one already waiting
+                    deferred = got[i][0]
                 elif i is not None:
-                    m = got[i][0]
-                    job = Job(m.frame, clock.now(), 0.0, policy.explore(eps(m.frame), core.rng))
-                    job.target = core.target_time(job.start)
-                    worker.submit(m.frame, m.obs)
+                    job = start(got[i][0])
             _control(rt, core, worker, ready)
             if clock.now() >= next_hb:  # also while a pass runs: a long inference is not death
                 next_hb = clock.now() + HEARTBEAT_EVERY_S
@@ -261,13 +265,14 @@ def run(opts: InferenceOptions) -> int:
                 rt.send(Out("stats", core.stats()))
     finally:
         worker.close()
-        rt.send(Out("control", Bye(reason="stopped")))
+        rt.send(Out("control", Bye(reason="end of run" if core.stopped else "stopped")))
         rt.send(Out("stats", Stats(kind="inference_final", data={
             **core.stats().data, "device": str(policy.device), "threads": worker.torch_threads,
             "inference_cpu_p50_s": float(np.median(worker.cpu_times)) if worker.cpu_times else None,
             **rt.counters()})))
         rt.close()
-        log.info("%s stopped after %d inferences", opts.node_id, core.count)
+        log.info("%s stopped after %d inferences%s", opts.node_id, core.count,
+                 " (Stop from the clock: end of run)" if core.stopped else "")
     return 0
 
 
@@ -279,8 +284,8 @@ def _control(rt, core: InferenceCore, worker, ready: set[str]) -> None:
     for msg, _ in rt.drain("ticks") if "ticks" in ready else ():
         if isinstance(msg, PhaseMap):
             core.on_phase_map(msg)
-        elif isinstance(msg, Tick):
-            core.seen = max(core.seen, msg.frame)
+        else:
+            core.on_tick(msg)
     for msg, _ in rt.drain("control") if "control" in ready else ():
         if isinstance(msg, Welcome) and core.on_welcome(msg):
             rt.send(Out("control", core.hello(rt.hostname, os.getpid())))

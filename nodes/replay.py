@@ -4,7 +4,8 @@
 - inference: the recorded PhaseMaps, Welcomes, weights and observation batches go into a
   fresh InferenceCore and policy; the Actions it computes must equal the recorded ones
   (same observation frame, same action), in order. A start tick whose observation was read
-  while the node's last action was not sent yet (its pass still running) is skipped, as live.
+  while the node's last action was not sent yet (its pass still running) waits and starts
+  once that action is out, as live (nodes/inflight.py).
 - env: the recorded Actions go into a fresh EnvCore at the frames where the live node took
   them; the observations and rewards it produces must equal the recorded ones.
 """
@@ -48,13 +49,23 @@ def replay_inference(path) -> ReplayResult:
     res = ReplayResult()
     i = 0
     in_flight = False  # a pass started and its action not yet sent: the node is busy
+    waiting = None  # a start tick's observation read while busy: it starts after that action
+
+    def start(obs_msg, t):
+        action, _ = policy.act(obs_msg.obs, eps(obs_msg.frame), core.rng)
+        core.target_time(t)
+        res.got.append((obs_msg.frame, int(action)))
+
     while i < len(records):
         r = records[i]
         if r.dir == "out":
             if r.ch == "actions":
                 m = r.message()
                 res.expected.append((m.frame, m.action))
-                in_flight = False
+                in_flight = waiting is not None
+                if waiting is not None:
+                    start(waiting, r.t)
+                    waiting = None
             i += 1
             continue
         if r.ch == "obs":  # one drain: consecutive obs records with the same receive time
@@ -64,12 +75,11 @@ def replay_inference(path) -> ReplayResult:
                 batch.append(records[i].message())
                 i += 1
             k = core.pick([m.frame for m in batch])
-            if k is not None and in_flight:
-                core.missed += 1  # as the live node: its start tick came while it was busy
+            if k is not None and in_flight:  # as the live node (nodes/inflight.py)
+                core.missed += waiting is not None
+                waiting = batch[k]
             elif k is not None:
-                action, _ = policy.act(batch[k].obs, eps(batch[k].frame), core.rng)
-                core.target_time(r.t)
-                res.got.append((batch[k].frame, int(action)))
+                start(batch[k], r.t)
                 in_flight = True
             continue
         m = r.message()

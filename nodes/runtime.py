@@ -19,10 +19,11 @@ from nodes.core import Out
 from nodes.timebase import Clock
 from protocol.errors import ProtocolError
 from protocol.seq import SeqCounter
-from protocol.topology import CHANNELS, bind, decode_on, make_socket
+from protocol.topology import CHANNELS, bind, decode_on, make_socket, new_subscriptions
 from protocol import codec
 
 log = logging.getLogger("stagger")
+REJECT_LOG, REJECT_LOG_EVERY = 10, 1000  # rejections logged per reason: the first 10, then 1 in 1000
 
 
 # Realtime first: the env (and the nodes whose wake-ups time the actions) get a realtime
@@ -166,6 +167,8 @@ class Runtime:
 
     def _add(self, channel: str, sock: zmq.Socket, count: bool = True) -> None:
         self.sockets[channel] = sock
+        if sock.type == zmq.XPUB:  # subscription notices (``new_subscribers``)
+            self.poller.register(sock, zmq.POLLIN)
         if sock.type in (zmq.SUB, zmq.PULL, zmq.ROUTER, zmq.DEALER):
             self.poller.register(sock, zmq.POLLIN)
             if count:  # PUB subscribers may join late: the first message seen is the baseline
@@ -221,12 +224,24 @@ class Runtime:
             try:
                 msg = decode_on(channel, frames)
             except ProtocolError as exc:
-                self.rejected[exc.reason] += 1
-                log.warning("%s: rejected a message on %s: %s", self.node_id, channel, exc)
+                self.reject(channel, exc.reason, exc)
                 continue
             if channel in self.seq_in:
                 self.seq_in[channel].observe(msg.node, msg.seq)
             return msg, identity
+
+    def reject(self, channel: str, reason: str, detail) -> None:
+        """Count a rejected message by reason and log it: the first REJECT_LOG of each reason,
+        then every REJECT_LOG_EVERY-th (a flood must not cost a realtime node its deadlines)."""
+        self.rejected[reason] += 1
+        n = self.rejected[reason]
+        if n <= REJECT_LOG or n % REJECT_LOG_EVERY == 0:
+            log.warning("%s: rejected a message on %s (%s, %d so far): %s", self.node_id, channel,
+                        reason, n, detail)
+
+    def new_subscribers(self, channel: str) -> int:
+        """Subscriptions that arrived on the XPUB of ``channel`` since the last call."""
+        return new_subscriptions(self.sockets[channel])
 
     def drain(self, channel: str):
         """Every message waiting on ``channel`` (oldest first)."""

@@ -85,9 +85,11 @@ def test_repeat_default_holds_the_last_action():
 def test_invalid_action_is_rejected_and_counted():
     c = core()
     run_frames(c, 3)
-    c.on_action(Action(node="a", frame=2, action=7), 0.0)
-    c.on_action(Action(node="a", frame=9, action=1), 0.0)  # from the future
-    assert c.counts["bad_action"] == 2 and c.pending == []
+    assert c.on_action(Action(node="a", frame=2, action=7), 0.0)[0] == "action_range"
+    assert c.on_action(Action(node="a", frame=2, action=-1), 0.0)[0] == "action_range"
+    assert c.on_action(Action(node="a", frame=9, action=1), 0.0)[0] == "action_frame"  # from the future
+    assert c.counts["bad_action"] == 3 and c.pending == []
+    assert c.on_action(Action(node="a", frame=2, action=2), 0.0) is None and len(c.pending) == 1
 
 
 def test_observation_published_each_frame_matches_experience():
