@@ -200,7 +200,8 @@ def replay(trace):
 @click.option("--run-dir", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Where the node writes its files.")
 @click.option("--connection", "connection_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Join a launched run: its RUN_DIR/connection.json (addresses, ports, public keys, options).")
+              help="Join a running run (stagger run or stagger launch): its RUN_DIR/connection.json "
+                   "(addresses, ports, public keys, options).")
 @click.option("--keys", "keys_dir", type=click.Path(file_okay=False), default=None,
               help="The run's CurveZMQ keys directory, if not where the connection file says.")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False), default=None,

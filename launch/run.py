@@ -57,6 +57,7 @@ class Supervisor:
         self.status = status or StatusLine(enabled=False)
         self.game: dict = {}
         self.endpoints: dict[str, str] = {"stats": self.stats_ep}
+        self.kind_values: dict[str, dict] = {}  # the values of the first node of each kind
 
     # -- stats ----------------------------------------------------------------------------
     def pump(self, timeout_s: float) -> None:
@@ -88,6 +89,7 @@ class Supervisor:
 
     def start(self, kind: str, node_id: str, values: dict, binds: tuple[str, ...] = ()) -> None:
         opts = self.node_options(kind, node_id, connect=dict(self.endpoints), **values)
+        self.kind_values.setdefault(kind, {k: v for k, v in values.items() if k != "node_seed"})
         self.nodes.append(start_node(kind, opts, self.run_dir))
         if binds:
             self.wait_for(f"{node_id} to bind {', '.join(binds)}",
@@ -136,6 +138,7 @@ class Supervisor:
             if c.mode == "staggered":
                 n = c.inference_nodes
                 self.start("clock", "clock", {}, ("ticks", "control"))
+                self._write_connection()
                 for i in range(n):
                     self.start("inference", f"inf{i:02d}", {"node_seed": c.seed * 1000 + i})
                 timeout = c.join_timeout_s or 30.0 + 1.0 * n
@@ -165,6 +168,19 @@ class Supervisor:
         return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n,
                              {"startup_s": self.startup_s, "memory": self.memory, "cpu": self.cpu})
 
+    def _write_connection(self) -> None:
+        """RUN_DIR/connection.json, as ``stagger launch`` writes it: a node started by hand
+        (``stagger node inference --connection FILE``, or any client of PROTOCOL.md) joins."""
+        import secrets
+        from launch.remote import connection
+        kinds = {k: self.node_options(k, "", **self.kind_values.get(k, {}))
+                 for k in ("env", "clock", "inference", "learner")}
+        doc = connection.make(secrets.token_hex(8), self.endpoints, security={"mechanism": "none"},
+                              kinds=kinds, launcher_address="127.0.0.1",
+                              placement={"env": "localhost", "learner": "localhost",
+                                         "inference": [["localhost", self.cfg.inference_nodes]]})
+        connection.write(self.run_dir / "connection.json", doc)
+
     def _measure_from(self) -> int:
         """The first frame of the measured window: ``warmup_s`` after now, and not before the
         current schedule's first actions have landed (its anchor plus two inference spans)."""
@@ -191,9 +207,10 @@ class Supervisor:
                 f" | last return {e.get('last_return')}")
 
     def stop(self) -> None:
-        """The env first (the measured window ends with it), then inference and clock, then the
-        learner, which takes the last experience before it goes."""
-        order = [("env",), ("inference", "clock"), ("learner", "sequential")]
+        """The env first (the measured window ends with it), then the clock, which sends every
+        inference node a Stop and takes their Byes (``nodes.end_of_run``), then what is left of
+        the inference nodes, then the learner, which takes the last experience before it goes."""
+        order = [("env",), ("clock",), ("inference",), ("learner", "sequential")]
         for kinds in order:
             group = [n for n in self.nodes if n.kind in kinds]
             stop_nodes(group)

@@ -70,14 +70,21 @@ def test_running_nodes_reject_bad_messages_and_keep_going(tmp_path):
         s.connect(eps[channel])
         for frames in bad.values():
             s.send_multipart(frames)
+        if channel == "actions":  # well formed, but outside the action range the Welcome gives
+            s.send_multipart(codec.encode(Action(node="rogue", seq=0, t=0.0, frame=1, action=99)))
         s.close()
     ctx.term()
     th.join(120)
     s = result["summary"]
     assert s["coverage"] >= 0.9, s  # nobody stopped
     env = json.loads((run / "env.json").read_text())
-    assert env["rejected"] == {"malformed": 1, "version": 1, "unknown_type": 1, "frames": 1, "size": 1}
+    assert env["rejected"] == {"malformed": 1, "version": 1, "unknown_type": 1, "frames": 1, "size": 1,
+                               "action_range": 1}
+    assert env["bad_action"] == 1
+    assert "rejected a message on actions (action_range, 1 so far): rogue: action 99 outside [0, 3)" \
+        in (run / "logs" / "env.log").read_text()
     details = json.loads((run / "details.json").read_text())
+    assert details["env"]["rejected"]["action_range"] == 1
     clock = details["finals"]["clock"]["rejected"]
     assert clock.get("malformed") == 1 and clock.get("version") == 1 and clock.get("unknown_type") == 1
     assert sum(clock.values()) == 5

@@ -40,6 +40,11 @@ def test_staggered_run_on_loopback_covers_the_frames(tmp_path):
     for node in ("env", "clock", "learner", "inf00", "inf01", "inf02"):
         assert (run / "logs" / f"{node}.log").exists()
     assert (run / "metrics.jsonl").stat().st_size > 0
+    # the end of the run: the clock's Stop, every inference node's Bye counted
+    details = json.loads((run / "details.json").read_text())
+    assert all(details["nodes"][n]["byes"] == 1 for n in ("inf00", "inf01", "inf02")), details["nodes"]
+    assert {e["node"]: e["reason"] for e in details["clock_events"] if e["event"] == "bye"} == \
+        {n: "end of run" for n in ("inf00", "inf01", "inf02")}
     # the recorded traces replay into the node cores: same actions (weights included), same frames
     for node in ("inf01", "env"):
         res = replay(run / "traces" / f"{node}.trace")

@@ -2,7 +2,8 @@
 address, port and public key a node needs to join, plus the options every node kind starts
 from (``kinds``: the JSON form of each kind's nodes.options class, without a node's identity).
 
-``stagger launch`` writes it once every binding node has bound and hands it to every node;
+``stagger launch`` writes it once every binding node has bound and hands it to every node
+(``stagger run`` writes the same file, on loopback and without keys);
 ``stagger node KIND --connection FILE`` builds a node's options from it, so a node started by
 hand (a new inference node, a learner resumed with ``--resume``) joins the running run. The
 file holds public keys only; the secret keys stay in the keys directory it names (or the
@@ -38,11 +39,13 @@ def make(run_id: str, endpoints: dict, *, security: dict, kinds: dict, launcher_
     node kind to its options object (or their JSON form)."""
     from nodes.options import to_dict
     from protocol.version import PROTOCOL_VERSION
-    return {
-        "version": VERSION, "run_id": run_id, "protocol": PROTOCOL_VERSION, "transport": "tcp",
+    tcp = {ch: split_endpoint(ep) for ch, ep in endpoints.items() if ep.startswith("tcp://")}
+    return {  # (``stagger run --transport ipc``: ipc:// endpoints, no addresses or ports)
+        "version": VERSION, "run_id": run_id, "protocol": PROTOCOL_VERSION,
+        "transport": "tcp" if len(tcp) == len(endpoints) else "ipc",
         "endpoints": dict(endpoints),
-        "addresses": {ch: split_endpoint(ep)[0] for ch, ep in endpoints.items()},
-        "ports": {ch: split_endpoint(ep)[1] for ch, ep in endpoints.items()},
+        "addresses": {ch: hp[0] for ch, hp in tcp.items()},
+        "ports": {ch: hp[1] for ch, hp in tcp.items()},
         "security": security, "launcher_address": launcher_address, "placement": placement,
         "kinds": {k: o if isinstance(o, dict) else to_dict(o) for k, o in kinds.items()},
     }
@@ -80,8 +83,10 @@ def node_opts(conn: dict, kind: str, node_id: str, run_dir: str, keys: str | Non
                                   f"{', '.join(conn.get('kinds', {})) or 'none'}")
     values = {"node_id": node_id, "run_dir": run_dir, "run_id": conn.get("run_id", ""),
               "connect": dict(conn["endpoints"]), "node_seed": zlib.crc32(node_id.encode()) % 100_000}
-    if base is None or not base.host_label:
-        values["host_label"] = _my_address(split_endpoint(conn["endpoints"]["control"])[0])
+    control = conn["endpoints"]["control"]
+    if base is None or not base.host_label:  # (ipc: a run on this machine)
+        values["host_label"] = _my_address(split_endpoint(control)[0] if control.startswith("tcp://")
+                                           else "127.0.0.1")
     binds = [ch for ch in BINDS.get(kind, ()) if ch in conn["endpoints"]]
     if binds:
         values["bind_host"] = split_endpoint(conn["endpoints"][binds[0]])[0]

@@ -135,10 +135,11 @@ class Launcher(Supervisor):
                                f"{self.lo.learner_restarts}). Last lines of {n.log_path}:\n{n.tail()}")
 
     def stop(self) -> None:
-        """Env first (the measured window ends with it), then inference and clock, then the
-        learner, which takes the last experience before it goes (as ``stagger run``)."""
+        """Env first (the measured window ends with it), then the clock (its Stop ends the
+        inference nodes, their Byes counted), then the inference nodes left, then the learner,
+        which takes the last experience before it goes (as ``stagger run``)."""
         expected = {n.node_id for n in self.nodes if n.alive()}
-        for kinds in (("env",), ("inference", "clock"), ("learner",)):
+        for kinds in (("env",), ("clock",), ("inference",), ("learner",)):
             stop_remote([n for n in self.nodes if n.kind in kinds and n.alive()])
             self.pump(0.2)
         deadline = time.monotonic() + 1.0
