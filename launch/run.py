@@ -191,7 +191,10 @@ class Supervisor:
         return frame
 
     def _joined(self) -> int:
-        return len(self.latest.get("clock", {}).get("clock", {}).get("members", []))
+        """The run's own inference nodes the clock has as members (a node joined by hand
+        through connection.json does not count: the run waits for its own)."""
+        members = set(self.latest.get("clock", {}).get("clock", {}).get("members", []))
+        return len(members & {n.node_id for n in self.nodes if n.kind == "inference"})
 
     def _env_frame(self) -> int:
         return int(self.latest.get("env", {}).get("env", {}).get("frame", 0) or 0)
