@@ -68,7 +68,8 @@ def test_minimal_node_joins_a_stagger_run_and_its_actions_are_applied(tmp_path):
     assert "phased: epoch" in out and "stop: end of run" in out and "bye (end of run)" in out, out
     details = json.loads((run / "details.json").read_text())
     mine = details["nodes"]["minimal0"]
-    assert mine["joins"] == 1 and mine["drops"] == 0 and mine["byes"] == 1, mine
+    # a node starved past the 1 s timeout on a loaded machine is dropped and rejoins: allowed
+    assert mine["joins"] >= 1 and mine["drops"] == mine["joins"] - 1 and mine["byes"] == 1, mine
     assert mine["fresh_actions"] >= 5 and mine["coverage_share"] > 0.1, mine  # ~1/3 when nominal
     byes = {e["node"]: e.get("reason") for e in details["clock_events"] if e["event"] == "bye"}
     assert byes == {"minimal0": "end of run", "inf00": "end of run", "inf01": "end of run"}, byes
