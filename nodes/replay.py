@@ -5,7 +5,8 @@
   fresh InferenceCore and policy; the Actions it computes must equal the recorded ones
   (same observation frame, same action), in order. A start tick whose observation was read
   while the node's last action was not sent yet (its pass still running) waits and starts
-  once that action is out, as live (nodes/inflight.py).
+  once that action is out, as live (nodes/inflight.py); an inference a Stop interrupted sent
+  no action, and the replay leaves it out too.
 - env: the recorded Actions go into a fresh EnvCore at the frames where the live node took
   them; the observations and rewards it produces must equal the recorded ones.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from protocol.messages import PhaseMap, Weights, Welcome
+from protocol.messages import PhaseMap, Stop, Weights, Welcome
 from protocol.trace import TraceReader
 
 
@@ -89,6 +90,10 @@ def replay_inference(path) -> ReplayResult:
             core.on_welcome(m)
         elif isinstance(m, Weights):
             policy.load_arrays(m.as_dict(), version=m.version)
+        elif isinstance(m, Stop):
+            if in_flight:  # the pass it interrupted sent nothing
+                res.got.pop()
+            break  # the node reads nothing after a Stop
         i += 1
     return res
 

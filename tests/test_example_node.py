@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from launch.remote import connection
 from launch.run import RunConfig, Supervisor
 
 pytestmark = pytest.mark.system
@@ -49,7 +50,8 @@ def test_minimal_node_joins_a_stagger_run_and_its_actions_are_applied(tmp_path):
         time.sleep(0.05)
     assert (run / "connection.json").exists(), result
     conn = json.loads((run / "connection.json").read_text())
-    assert conn["version"] == 1 and conn["security"] == {"mechanism": "none"}
+    assert conn["version"] == connection.VERSION and conn["security"] == {"mechanism": "none"}
+    assert set(conn["kinds"]) == {"env", "clock", "inference", "learner"}
     assert {"obs", "actions", "ticks", "control", "stats"} <= set(conn["endpoints"])
     # -I: isolated from PYTHONPATH and the working directory (the import check is the test above)
     example = subprocess.Popen([sys.executable, "-I", str(EXAMPLE), "--connection", str(run / "connection.json"),

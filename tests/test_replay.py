@@ -40,3 +40,20 @@ def test_replay_notices_a_changed_action(tmp_path):
     assert flipped
     res = replay(out)
     assert not res.ok and res.first_difference() is not None
+
+
+def test_an_inference_interrupted_by_stop_sent_nothing_and_is_not_expected(tmp_path):
+    """The recording cut just before its last action, then the clock's Stop: the node abandoned
+    that inference (the run was over), so the replay leaves it out; without the Stop it differs."""
+    from protocol.messages import Stop
+    with TraceReader(DATA / "inference_cartpole.trace") as src:
+        meta, records = src.meta, list(src)
+    last = max(i for i, r in enumerate(records) if r.dir == "out" and r.ch == "actions")
+    for name, stop in (("stopped", True), ("cut", False)):
+        with TraceWriter(tmp_path / f"{name}.trace", meta=meta) as w:
+            for r in records[:last]:
+                w.write(r.dir, r.ch, r.t, r.frames)
+            if stop:
+                w.write_message("in", "ticks", records[last].t, Stop(reason="end of run", frame=1).stamped("clock", 0, 0.0))
+        res = replay_inference(tmp_path / f"{name}.trace")
+        assert res.ok is stop, (name, res.first_difference())

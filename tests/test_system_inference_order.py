@@ -9,6 +9,7 @@ import pytest
 import zmq
 
 from launch.procs import start_node
+from nodes.options import InferenceOptions
 from protocol import codec
 from protocol.messages import Bye, Hello, Observation, PhaseMap, Stop, Tick, Welcome
 from protocol.topology import decode_on, frame_topic, make_socket
@@ -74,10 +75,10 @@ def subscriptions(sock, timeout_ms=100):
 
 def test_inference_node_sends_its_action_before_it_reads_a_newer_observation(tmp_path):
     env = Scripted()
-    opts = {"connect": env.endpoints, "run_dir": str(tmp_path), "obs_shape": [84, 84], "obs_dtype": "uint8",
-            "policy_actions": 3, "n_actions": 3, "inference_latency": LATENCY_S, "trace": True,
-            "realtime_priority": False, "seed": 0}
-    node = start_node("inference", "inf00", opts, tmp_path)
+    opts = InferenceOptions(node_id="inf00", connect=env.endpoints, run_dir=str(tmp_path), obs_shape=(84, 84),
+                            obs_dtype="uint8", policy_actions=3, n_actions=3, inference_latency=LATENCY_S,
+                            trace=True, realtime_priority=False, seed=0)
+    node = start_node("inference", opts, tmp_path)
     try:
         def hello():
             if env.control.poll(100):
