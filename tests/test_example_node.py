@@ -35,7 +35,7 @@ def test_minimal_node_joins_a_stagger_run_and_its_actions_are_applied(tmp_path):
     run = tmp_path / "run"
     latency = 2.5 / FPS  # simulated: 3 frames needed, 3 nodes (2 of ours + the example) cover every frame
     cfg = RunConfig(game="catcher", inference_nodes=2, inference_latency=latency, duration=5.0,
-                    run_dir=str(run), learner=False)
+                    run_dir=str(run), learner=False, join_timeout_s=120.0)  # a loaded machine starts torch slowly
     result = {}
 
     def supervise():
