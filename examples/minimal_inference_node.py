@@ -28,7 +28,7 @@ import msgpack
 import numpy as np
 import zmq
 
-PROTOCOL = "1.1"
+PROTOCOL = "1.2"
 EPS = 1e-9  # PROTOCOL.md, PhaseMap: slot ticks are anchor + floor(j * spacing + 1e-9)
 KEEP_MAPS = 8
 

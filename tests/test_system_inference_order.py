@@ -1,7 +1,8 @@
 """The real inference node (a process) against a scripted clock and env in this test (issue 16,
-point 5, and the node's side of point 6): a finished action goes out before any newer
-observation is read, even when the next start tick is the very frame the action lands on;
-a Stop ends the node with a Bye."""
+point 5, and the node's side of point 6): when the observation of its next start tick (the
+very frame its previous action lands on) arrives while the previous pass is still running,
+the finished action goes out first and the next pass starts on that observation right after
+it (it is neither dropped nor started early); a Stop ends the node with a Bye."""
 import time
 
 import numpy as np
@@ -73,7 +74,7 @@ def subscriptions(sock, timeout_ms=100):
     return out
 
 
-def test_inference_node_sends_its_action_before_it_reads_a_newer_observation(tmp_path):
+def test_inference_node_sends_its_action_before_it_starts_on_a_newer_observation(tmp_path):
     env = Scripted()
     opts = InferenceOptions(node_id="inf00", connect=env.endpoints, run_dir=str(tmp_path), obs_shape=(84, 84),
                             obs_dtype="uint8", policy_actions=3, n_actions=3, inference_latency=LATENCY_S,
@@ -125,8 +126,12 @@ def test_inference_node_sends_its_action_before_it_reads_a_newer_observation(tmp
             node.proc.kill()
             node.proc.wait()
         env.close()
-    # the order the node itself recorded: the action of 103 left before the observation of 106 was read
+    # what the node itself recorded: 106 arrived during the pass on 103, the action of 103 left
+    # first, and the pass on 106 started only then (its action a whole latency after 103's)
     with TraceReader(tmp_path / "traces" / "inf00.trace") as reader:
-        events = [(r.dir, r.ch, m.frame) for r, m in reader.messages() if r.ch in ("obs", "actions")]
-    assert events.index(("out", "actions", start)) < events.index(("in", "obs", start + NEEDED)), events
+        events = {(r.dir, r.ch, m.frame): r.t for r, m in reader.messages() if r.ch in ("obs", "actions")}
+    sent_103, sent_106 = events[("out", "actions", start)], events[("out", "actions", start + NEEDED)]
+    assert events[("in", "obs", start + NEEDED)] < sent_103 < sent_106, events
+    assert sent_106 - sent_103 >= LATENCY_S, events
+    assert actions[1].inference_s >= LATENCY_S and actions[1].inference_s < sent_106 - events[("in", "obs", start + NEEDED)]
     assert "Stop from the clock" in (tmp_path / "logs" / "inf00.log").read_text()
