@@ -13,9 +13,12 @@ from agents.policy import Policy
 
 def measure_inference_time(k: float, n_actions: int = 6, repeats: int = 10, warmup: int = 2,
                            obs_shape: tuple[int, ...] = (84, 84), model: str = "auto",
-                           threads: int | None = 1, seed: int = 0, stat=statistics.median) -> float:
-    """Median seconds (or ``stat`` of the times, e.g. ``min``: the least disturbed by other work
-    on the machine) of a greedy forward pass on one random frame, after `warmup` passes.
+                           threads: int | None = 1, seed: int = 0, stat=statistics.median,
+                           timer=time.perf_counter) -> float:
+    """Median seconds (or ``stat`` of the times, e.g. ``min``) of a greedy forward pass on one
+    random frame, after `warmup` passes. ``timer=time.thread_time`` counts the CPU time of the
+    calling thread instead of wall time: what one pass costs when it has a core to itself, the
+    same on a machine busy with other work (one thread only: with threads > 1 it undercounts).
 
     Builds the real model (k=98, the 1B preset, needs 4 GB and ~10 s per pass; callers that
     cannot afford that should skip it). `threads` is set for the measurement, then restored.
@@ -32,10 +35,10 @@ def measure_inference_time(k: float, n_actions: int = 6, repeats: int = 10, warm
             else rng.standard_normal(obs_shape).astype(np.float32)
         times = []
         for i in range(warmup + repeats):
-            start = time.perf_counter()
+            start = timer()
             policy.q_values(obs)
             if i >= warmup:
-                times.append(time.perf_counter() - start)
+                times.append(timer() - start)
         return stat(times)
     finally:
         torch.set_num_threads(previous)
