@@ -15,7 +15,10 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
     echo "stagger: installing into $VENV (torch 2.13.0 CPU first)" >&2
     "$VENV/bin/python" -m pip install -q --upgrade pip >&2
     "$VENV/bin/python" -m pip install -q "torch==2.13.0" >&2
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[test]" >&2
+    # setuptools warns on every editable install of a flat layout that folders named like the
+    # packages in the working directory take precedence: here they are the packages themselves
+    PYTHONWARNINGS="ignore:Editable installation:UserWarning" \
+        "$VENV/bin/python" -m pip install -q -e "$ROOT[test]" >&2
     echo "$want" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
