@@ -252,6 +252,8 @@ main.add_command(models_cmd)
 from launch.remote.command import agent as agent_cmd, launch as launch_cmd  # noqa: E402
 main.add_command(launch_cmd)
 main.add_command(agent_cmd)
+from launch.top import top as top_cmd  # noqa: E402
+main.add_command(top_cmd)
 
 
 if __name__ == "__main__":

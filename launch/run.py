@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from launch import cpu
+from launch.monitor import Watch
 from launch.procs import NodeProcess, start_node, stop_nodes
 from launch.run_config import MODES, RunConfig, config_doc, read_config  # noqa: F401 (RunConfig lives here too)
 from launch.status import StatusLine
@@ -56,11 +57,18 @@ class Supervisor:
         self.metrics = open(self.run_dir / "metrics.jsonl", "a")
         self.status = status or StatusLine(enabled=False)
         self.game: dict = {}
-        self.endpoints: dict[str, str] = {"stats": self.stats_ep}
+        self.phase, self.end = "starting", None
+        self.watch = self._watch()
+        self.endpoints: dict[str, str] = {"stats": self.stats_ep, "monitor": self.watch.endpoint}
         self.kind_values: dict[str, dict] = {}  # the values of the first node of each kind
+
+    def _watch(self, **kw) -> Watch:
+        """The monitor PUB for `stagger top`, the live panel's state, TensorBoard (launch.monitor)."""
+        return Watch(self.rt, self.run_dir, tensorboard=self.cfg.tensorboard, **kw)
 
     # -- stats ----------------------------------------------------------------------------
     def pump(self, timeout_s: float) -> None:
+        self.watch.tick(self)  # the supervisor's own "run" Stats for watchers, when due
         if not self.rt.poll(timeout_s):
             return
         for msg, _ in self.rt.drain("stats"):
@@ -71,6 +79,7 @@ class Supervisor:
             if msg.kind.endswith("final"):
                 self.finals[msg.node] = msg.data
             self.latest.setdefault(msg.node, {})[msg.kind] = msg.data
+            self.watch.stats(msg)
 
     def _check_alive(self) -> None:
         for n in self.nodes:
@@ -86,6 +95,7 @@ class Supervisor:
             if time.monotonic() > deadline:
                 raise RunError(f"timed out after {timeout_s:.0f} s waiting for {what}")
             self.pump(0.05)
+            self._show(self.end)
 
     def start(self, kind: str, node_id: str, values: dict, binds: tuple[str, ...] = ()) -> None:
         opts = self.node_options(kind, node_id, connect=dict(self.endpoints), **values)
@@ -148,14 +158,15 @@ class Supervisor:
             self.wait_for("the env's first frames", lambda: self._env_frame() > 0, 30.0)
             from_frame = self._measure_from()  # a slow model's first actions land later: wait for them
             lead_s = max(c.warmup_s, (from_frame - self._env_frame()) / self.game["fps"])
-            end = time.monotonic() + lead_s + c.duration
+            end = self.end = time.monotonic() + lead_s + c.duration
+            self.phase = "measuring"
             self.startup_s = time.monotonic() - self.t_start
             cpu0 = None
             pids = {n.node_id: n.proc.pid for n in self.nodes if isinstance(n, NodeProcess)}  # local nodes
             while time.monotonic() < end:
                 self._check_alive()
                 self.pump(0.1)
-                self.status.update(self._status_text(end))
+                self._show(end)
                 if cpu0 is None and time.monotonic() >= end - c.duration:  # the measured window
                     cpu0 = cpu.snapshot(pids)
             self.cpu = cpu.usage(cpu0 or {}, cpu.snapshot(pids))
@@ -209,11 +220,17 @@ class Supervisor:
                 f" | updates {learner.get('updates', 0)} | episodes {e.get('episodes', 0)}"
                 f" | last return {e.get('last_return')}")
 
+    def _show(self, end: float | None) -> None:
+        """The live panel on a terminal (from the first node on); the plain status line
+        otherwise (in the measured window)."""
+        self.status.update(None if end is None else self._status_text(end), self.watch.panel)
+
     def stop(self) -> None:
         """The env first (the measured window ends with it), then the clock, which sends every
         inference node a Stop and takes their Byes (``nodes.end_of_run``), then what is left of
         the inference nodes, then the learner, which takes the last experience before it goes."""
         order = [("env",), ("clock",), ("inference",), ("learner", "sequential")]
+        self.phase = "stopping"
         for kinds in order:
             group = [n for n in self.nodes if n.kind in kinds]
             stop_nodes(group)
@@ -221,5 +238,6 @@ class Supervisor:
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline and len(self.finals) < len(self.nodes):
             self.pump(0.05)
+        self.watch.done(self)
         self.metrics.close()
         self.rt.close()

@@ -32,6 +32,10 @@ class RunConfig(LearningPart, ActingPart, ModelPart, ClockPart, EnvPart, RunWide
                                                                           "(timing runs).")
     join_timeout_s: float = opt(0.0, "Seconds to wait for the inference nodes (0: 30 + 1 per node).", min=0.0,
                                 flag="--join-timeout")
+    tensorboard: bool = opt(True, "Write coverage, delay, lateness, overhead, return, loss and updates as "
+                                  "TensorBoard scalars into RUN_DIR/tb.",
+                            off_help="Write no TensorBoard scalars (default: into RUN_DIR/tb, for "
+                                     "tensorboard --logdir runs).")
 
     def __post_init__(self):
         super().__post_init__()

@@ -1,8 +1,11 @@
-"""The live status line of a run (rich on a terminal, a plain line every few seconds otherwise)."""
+"""The live status of a run: on a terminal, the compact panel of every node (measure.live,
+redrawn a few times a second by rich); otherwise a plain line every few seconds."""
 from __future__ import annotations
 
 import sys
 import time
+
+REDRAW_S = 0.25
 
 
 class StatusLine:
@@ -17,12 +20,17 @@ class StatusLine:
             self.live = Live("", refresh_per_second=4, transient=False)
             self.live.start()
 
-    def update(self, text: str) -> None:
+    def update(self, text: str | None, panel=None) -> None:
+        """``text``: the plain line (None: nothing to print yet); ``panel``: a callable
+        returning the rich panel, drawn instead of ``text`` on a terminal (called at most
+        every REDRAW_S)."""
         if not self.enabled:
             return
         if self.live is not None:
-            self.live.update(text)
-        elif time.monotonic() - self.last >= self.every_s:
+            if time.monotonic() - self.last >= REDRAW_S:
+                self.last = time.monotonic()
+                self.live.update(panel() if panel is not None else text or "")
+        elif text is not None and time.monotonic() - self.last >= self.every_s:
             self.last = time.monotonic()
             print(text, flush=True)
 

@@ -146,7 +146,8 @@ class EnvCore:
             "frame": self.frame, "episodes": len(self.returns),
             "last_return": self.returns[-1] if self.returns else None,
             "coverage_recent": recent["coverage"], "delay_recent": recent["delay_p50"],
-            "lateness_recent_ms": recent["lateness_p99_ms"], **self.counts})
+            "lateness_recent_ms": recent["lateness_p99_ms"], "overhead_recent_ms": recent["overhead_p50_ms"],
+            **self.counts})
 
 
 SPIN_S = 0.001  # sleep in poll until this close to a deadline, then spin (DESIGN pitfalls)

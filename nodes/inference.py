@@ -165,7 +165,8 @@ class InferenceCore:
     def stats(self) -> Stats:
         t, r = np.asarray(self.times[-200:]), np.asarray(self.real_times[-200:])
         return Stats(kind="inference", data={
-            "count": self.count, "missed": self.missed, "simulated": self.cfg.latency_s > 0,
+            "count": self.count, "missed": self.missed, "last_tick": self.last_tick,
+            "simulated": self.cfg.latency_s > 0,
             "latency_s": self.cfg.latency_s, "inference_p50_s": float(np.median(t)) if t.size else None,
             "inference_real_p50_s": float(np.median(r)) if r.size else None, "warm_s": self.warm_s,
             "epoch": self.schedule.epoch if self.schedule else -1})

@@ -44,14 +44,16 @@ class FrameRecorder:
     def recent(self, n: int) -> dict:
         fresh = self.cols["fresh"][-n:]
         if not fresh:
-            return {"coverage": None, "delay_p50": None, "lateness_p99_ms": None}
+            return {"coverage": None, "delay_p50": None, "lateness_p99_ms": None, "overhead_p50_ms": None}
         frames = self.cols["frame"][-n:]
         af = self.cols["action_frame"][-n:]
         delays = [f - a for f, a, ok in zip(frames, af, fresh) if ok]
         late = np.subtract(self.cols["start"][-n:], self.cols["deadline"][-n:]) * 1e3
+        over = [o for o, ok in zip(self.cols["overhead"][-n:], fresh) if ok and np.isfinite(o)]
         return {"coverage": sum(fresh) / len(fresh),
                 "delay_p50": float(np.median(delays)) if delays else None,
-                "lateness_p99_ms": float(np.percentile(late, 99))}
+                "lateness_p99_ms": float(np.percentile(late, 99)),
+                "overhead_p50_ms": float(np.median(over)) * 1e3 if over else None}
 
     def save(self, path) -> None:
         arrays = self.arrays()

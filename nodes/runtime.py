@@ -7,6 +7,7 @@ handlers only set a flag. A node whose parent is gone stops.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -183,7 +184,10 @@ class Runtime:
         if sock is None:
             return False
         seq_key = (out.channel, out.to)
-        msg = out.msg.stamped(self.node_id, self.next_seq[seq_key], self.clock.now())
+        msg = out.msg
+        if out.channel == "stats":  # every node's stats say where it runs and what it lost so far
+            msg = dataclasses.replace(msg, data={**msg.data, "runtime": self.totals()})
+        msg = msg.stamped(self.node_id, self.next_seq[seq_key], self.clock.now())
         frames = codec.encode(msg)
         wire = frames if out.to is None else [out.to] + frames
         if CHANNELS[out.channel].topic:
@@ -277,6 +281,12 @@ class Runtime:
         if os.getppid() != self._parent:  # parent gone: do not outlive it
             self.stop_requested = True
         return self.stop_requested
+
+    def totals(self) -> dict:
+        """Host and loss totals so far (every Stats message carries them, for `stagger top`)."""
+        return {"host": self.hostname, "rejected": sum(self.rejected.values()),
+                "send_dropped": sum(self.send_dropped.values()),
+                "gaps": sum(c.dropped for c in self.seq_in.values())}
 
     def counters(self) -> dict:
         return {"rejected": dict(self.rejected), "send_dropped": dict(self.send_dropped),

@@ -73,6 +73,10 @@ CHANNELS: dict[str, Channel] = {
                 4, LINGER_MS, frozenset({"Weights"}), 4 * GiB, False),
         Channel("stats", zmq.PULL, zmq.PUSH, ("supervisor",), tuple(k for k in KINDS if k != "supervisor"),
                 1024, LINGER_MS, frozenset({"Stats"}), 16 * MiB, True),
+        # the supervisor's fan-out of every Stats it receives, plus its own "run" Stats, for
+        # watchers (`stagger top`); nothing subscribed costs nothing, a slow watcher is dropped
+        Channel("monitor", zmq.PUB, zmq.SUB, ("supervisor",), ("top",),
+                1024, LINGER_MS, frozenset({"Stats"}), 16 * MiB, True),
     )
 }
 

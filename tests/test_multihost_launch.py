@@ -2,6 +2,9 @@
 env+clock on one, inference nodes on another, the learner on the third; CurveZMQ refuses
 clients without the run's keys; with --insecure a plain client would receive."""
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import zmq
@@ -44,10 +47,24 @@ def test_launch_over_ssh_on_three_hosts_covers_the_frames_and_refuses_strangers(
             sock.curve_publickey, sock.curve_secretkey = pub, sec
         foreign = probe(obs, stranger)
         own = probe(obs, CurveKeys.load(conn["security"]["keys_dir"]).client)
+        # `stagger top --connection` (not a terminal: the panel as text), until the run is done
+        top_out = open(tmp_path / "top.txt", "w")
+        top = subprocess.Popen([Path(sys.executable).parent / "stagger", "top", "--connection",
+                                run / "connection.json"], stdout=top_out, stderr=subprocess.STDOUT)
     except BaseException:
         abort(proc)
         raise
     s = finish(proc, out)
+    try:
+        top.wait(30)
+    finally:
+        top.kill()
+        top_out.close()
+    seen = (tmp_path / "top.txt").read_text()
+    assert f"stagger top {conn['endpoints']['monitor']}" in seen and "| done" in seen, seen
+    for node, kind, host in (("env", "env", a), ("learner", "learner", c), ("inf00", "inference", b),
+                             ("inf02", "inference", b)):  # node, kind, host: as the nodes report them
+        assert any(line.split()[:3] == [node, kind, host] for line in seen.splitlines()), (node, seen)
     text = out.read_text()
     print("multihost summary:", json.dumps(s))
 

@@ -30,7 +30,8 @@ from nodes.options import to_dict
 from nodes.security import CurveKeys, generate_keys, is_loopback, key_files
 
 REQUIRED = ("env", "clock")
-PORT_OFFSETS = {"obs": 0, "actions": 1, "experience": 2, "ticks": 3, "control": 4, "weights": 5, "stats": 6}
+PORT_OFFSETS = {"obs": 0, "actions": 1, "experience": 2, "ticks": 3, "control": 4, "weights": 5, "stats": 6,
+                "monitor": 7}
 
 
 class Launcher(Supervisor):
@@ -51,7 +52,8 @@ class Launcher(Supervisor):
         self.measuring = False
         self.conn: dict | None = None
         self.keys_dir = None
-        self.rt.close()  # the supervisor bound loopback; the stats channel moves below
+        self.watch.close()
+        self.rt.close()  # the supervisor bound loopback; the stats and monitor channels move below
         try:
             self.address, self.loopback = self._addresses()
             self.secure = not lo.insecure and not self.loopback
@@ -65,11 +67,13 @@ class Launcher(Supervisor):
             raise
         try:  # on an address every host reaches
             self.stats_ep = self.rt.bind("stats", self._port("stats"))
+            self.watch = self._watch(port=self._port("monitor"),
+                                     keys_dir=str(self.keys_dir) if self.keys_dir else None)
         except BaseException:
             self.metrics.close()
             self.rt.close()
             raise
-        self.endpoints = {"stats": self.stats_ep}
+        self.endpoints = {"stats": self.stats_ep, "monitor": self.watch.endpoint}
         self.kind_values = {"env": {"expect_learner": cfg.learner}}
         self.host_of = {"env": placement.env, "clock": placement.env, "learner": placement.learner,
                         **dict(placement.inference_nodes())}
@@ -138,6 +142,7 @@ class Launcher(Supervisor):
         """Env first (the measured window ends with it), then the clock (its Stop ends the
         inference nodes, their Byes counted), then the inference nodes left, then the learner,
         which takes the last experience before it goes (as ``stagger run``)."""
+        self.phase = "stopping"
         expected = {n.node_id for n in self.nodes if n.alive()}
         for kinds in (("env",), ("clock",), ("inference",), ("learner",)):
             stop_remote([n for n in self.nodes if n.kind in kinds and n.alive()])
@@ -145,6 +150,7 @@ class Launcher(Supervisor):
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline and not expected <= set(self.finals):
             self.pump(0.05)
+        self.watch.done(self)
         self.metrics.close()
         self.rt.close()
 
@@ -190,13 +196,13 @@ class Launcher(Supervisor):
             (self.run_dir / "config.json").write_text(json.dumps(config, indent=1, default=str))
             self.wait_for("the env's first frames", lambda: self._env_frame() > 0, 30.0)
             from_frame = self._env_frame() + int(round(c.warmup_s * self.game["fps"]))
-            end = time.monotonic() + c.warmup_s + c.duration
-            self.measuring = True
+            end = self.end = time.monotonic() + c.warmup_s + c.duration
+            self.measuring, self.phase = True, "measuring"
             self.say(f"every node is up; measuring for {c.duration:g} s after {c.warmup_s:g} s of warm-up")
             while time.monotonic() < end:
                 self._check_alive()
                 self.pump(0.1)
-                self.status.update(self._status_text(end))
+                self._show(end)
         finally:
             self.status.close()
             self.stop()

@@ -15,7 +15,7 @@ class LaunchOptions(Options):
     keys_dir: str = opt("", "The run's CurveZMQ keys directory (created if empty; default RUN_DIR/keys).",
                         flag="--keys", path="dir")
     bind_all: bool = opt(False, "Bind every interface (0.0.0.0), not just each host's address.")
-    base_port: int = opt(0, "Fixed ports BASE..BASE+6 on every host (0: random ports, reported by the nodes).",
+    base_port: int = opt(0, "Fixed ports BASE..BASE+7 on every host (0: random ports, reported by the nodes).",
                          min=0)
     launcher_address: str = opt("", "This machine's address as the hosts reach it (default: from the route "
                                     "to them).")

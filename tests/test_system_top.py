@@ -1,0 +1,87 @@
+"""`stagger run` and `stagger top` in real terminals (tmux): the live panel of the run, the
+same panel watched from outside, and the run's TensorBoard scalars read back."""
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.system
+STAGGER = Path(sys.executable).parent / "stagger"
+
+
+class Tmux:
+    """A private tmux server (its own socket), killed at the end."""
+
+    def __init__(self):
+        self.socket = f"stagger-test-{uuid.uuid4().hex[:8]}"
+
+    def __call__(self, *args) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True,
+                              text=True, timeout=10).stdout
+
+    def start(self, name: str, command: str) -> None:
+        self("new-session", "-d", "-s", name, "-x", "150", "-y", "40", command)
+
+    def screen(self, name: str) -> str:
+        return self("capture-pane", "-p", "-t", name)
+
+    def wait_for(self, name: str, pred, timeout_s: float) -> str:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            text = self.screen(name)
+            if pred(text):
+                return text
+            time.sleep(0.5)
+        raise AssertionError(f"screen {name} after {timeout_s:.0f} s:\n{self.screen(name)}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
+
+
+@pytest.fixture
+def tmux():
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (bash launch/test.sh installs it: launch/system_packages.txt)")
+    t = Tmux()
+    yield t
+    t.kill()
+
+
+COVERAGE = re.compile(r"coverage (0\.\d{3}|1\.000)")
+
+
+@pytest.mark.timeout(240)
+def test_top_and_the_run_panel_in_real_terminals(tmp_path, tmux):
+    run = tmp_path / "run"
+    tmux.start("run", f"cd {tmp_path} && {STAGGER} run --inference-nodes 2 --inference-latency 0.03 "
+                      f"--duration 15 --run-dir {run}; sleep 120")
+    tmux.start("top", f"cd {tmp_path} && {STAGGER} top {run} --keep --wait 60; sleep 120")
+
+    def full(text):  # every node listed, joined, with a coverage figure
+        return all(n in text for n in ("env", "clock", "learner", "inf00", "inf01")) \
+            and text.count("joined") == 2 and COVERAGE.search(text) is not None
+    seen = tmux.wait_for("top", full, 120)
+    assert f"stagger top tcp://127.0.0.1:" in seen and "measuring" in seen
+    assert re.search(r"inf00\s+inference\s+\S+\s+joined\s+\d+", seen), seen  # kind, host, state, last tick
+    panel = tmux.wait_for("run", full, 30)  # stagger run's own panel, in place of a status line
+    assert "inf p50" in panel and "stagger run" in panel
+
+    assert tmux.wait_for("run", lambda t: '"coverage"' in t, 90)  # the summary: the run is over
+    assert (run / "summary.json").exists()
+    assert "done" in tmux.wait_for("top", lambda t: "| done" in t, 30)
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    acc = EventAccumulator(str(run / "tb"))
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    assert {"env/coverage", "env/delay_p50_frames", "env/lateness_p99_ms", "env/overhead_p50_ms",
+            "learner/loss", "learner/updates", "clock/estimate_ms"} <= tags, tags
+    cov = [e.value for e in acc.Scalars("env/coverage")]
+    assert len(cov) >= 10 and all(0.0 <= v <= 1.0 for v in cov)
+    frames = [e.step for e in acc.Scalars("env/coverage")]
+    assert frames == sorted(frames) and frames[-1] > 600
