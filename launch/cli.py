@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from launch.cli_fields import NOT_ON_CLI, field_options, field_values
+from launch.config_file import config_option
 from launch.lazy_group import LazyGroup
 from launch.models_cmd import LATENCY, SIZES, model_and_latency
 from launch.models_cmd import models as models_cmd
@@ -54,7 +55,7 @@ def _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, **mor
 
 # options of `stagger run` that are not RunConfig fields (the game flags go into game_options)
 RUN_CLI_ONLY = ("speed", "max_frames", "rom", "rom_dir", "allow_unknown_rom", "fps", "states", "setting", "level",
-                "size", "quiet", "time_mode", "delay_frames", "frames")
+                "size", "quiet", "time_mode", "delay_frames", "frames", "config")
 RUN_OVERRIDES = {
     "inference_nodes": dict(type=str, default="auto", help="Number of inference nodes, or 'auto' for the plan's N."),
     "inference_latency": dict(type=LATENCY, help=(
@@ -68,6 +69,7 @@ RUN_OVERRIDES = {
 
 
 @main.command()
+@config_option()
 @field_options(RunConfig, exclude=NOT_ON_CLI, overrides=RUN_OVERRIDES)
 @click.option("--speed", default=None, help="Game speed preset or value (catcher: slow, normal, fast, fastest or 1-64).")
 @click.option("--max-frames", type=int, default=None, help="Frame limit of one episode.")

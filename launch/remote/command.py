@@ -9,6 +9,7 @@ import time
 import click
 
 from launch.cli_fields import NOT_ON_CLI, NOT_ON_LAUNCH, field_options, field_values
+from launch.config_file import config_option
 from launch.remote.options import LaunchOptions
 from launch.run_config import RunConfig
 
@@ -19,22 +20,24 @@ INSECURE_WARNING = """\
 !! can send actions, experience or control messages. Use it only on a network you trust. !!
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"""
 
-NOT_FORWARDED = {"print_sbatch", "sbatch_nodes", "sbatch_option", "via", "hosts", "hostfile"}
+NOT_FORWARDED = {"print_sbatch", "sbatch_nodes", "sbatch_option", "via", "hosts", "hostfile", "config"}
 
 
 def forward_args(ctx: click.Context) -> list[str]:
-    """The options the user gave on the command line, as arguments again (for the sbatch script;
-    the hosts come from the allocation there)."""
+    """The options the user gave on the command line or in a --config file, as arguments again
+    (for the sbatch script, which then needs no config file; the hosts come from the allocation
+    there)."""
     from click.core import ParameterSource
     args: list[str] = []
     for p in ctx.command.params:
         if p.name in NOT_FORWARDED or not isinstance(p, click.Option):
             continue
-        if ctx.get_parameter_source(p.name) not in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+        if ctx.get_parameter_source(p.name) not in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT,
+                                                     ParameterSource.DEFAULT_MAP):
             continue
         value, opt = ctx.params[p.name], max(p.opts, key=len)
-        if p.is_flag:  # given on the command line: --flag (or --no-flag)
-            args += [opt]
+        if p.is_flag:  # --flag (or --no-flag) when it is set
+            args += [opt] if value == p.flag_value else []
         elif p.multiple:
             for v in value:
                 args += [opt, str(v)]
@@ -47,13 +50,14 @@ def forward_args(ctx: click.Context) -> list[str]:
 # nodes run and how they are reached, the sbatch helper, the one game flag, the terminal
 LAUNCH_CLI_ONLY = ("hosts", "hostfile", "placement_file", "env_host", "learner_host", "inference_per_host", "via",
                    "ssh_config", "ssh_option", "remote_cmd", "print_sbatch", "sbatch_nodes", "sbatch_option",
-                   "speed", "quiet")
+                   "speed", "quiet", "config")
 LAUNCH_OVERRIDES = {
     "run_dir": dict(default=None, show_default=False, help="Run directory (default runs/<time>)."),
 }
 
 
 @click.command("launch")
+@config_option(implied=NOT_ON_LAUNCH)
 @click.option("--hosts", default=None, help="Hosts, e.g. h1,h2:4,node[01-03],gpu01:8@cuda:0-3 (host:n runs n "
               "inference nodes there; @DEVICES spreads them over cpu, cuda, cuda:N or cuda:N-M).")
 @click.option("--hostfile", type=click.Path(exists=True, dir_okay=False), default=None,
