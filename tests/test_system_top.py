@@ -25,7 +25,8 @@ class Tmux:
                               text=True, timeout=10).stdout
 
     def start(self, name: str, command: str) -> None:
-        self("new-session", "-d", "-s", name, "-x", "150", "-y", "40", command)
+        self("-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "150", "-y", "40", command)
+        assert self("display", "-p", "-t", name, "#{window_width}").strip() == "150"
 
     def screen(self, name: str) -> str:
         return self("capture-pane", "-p", "-t", name)
@@ -37,7 +38,9 @@ class Tmux:
             if pred(text):
                 return text
             time.sleep(0.5)
-        raise AssertionError(f"screen {name} after {timeout_s:.0f} s:\n{self.screen(name)}")
+        raise AssertionError(f"screen {name} after {timeout_s:.0f} s "
+                             f"({self('display', '-p', '-t', name, '#{window_width}').strip()} wide):\n"
+                             f"{self.screen(name)}")
 
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
@@ -62,12 +65,12 @@ def test_top_and_the_run_panel_in_real_terminals(tmp_path, tmux):
                       f"--duration 15 --run-dir {run}; sleep 120")
     tmux.start("top", f"cd {tmp_path} && {STAGGER} top {run} --keep --wait 60; sleep 120")
 
-    def full(text):  # every node listed, joined, with a coverage figure
-        return all(n in text for n in ("env", "clock", "learner", "inf00", "inf01")) \
-            and text.count("joined") == 2 and COVERAGE.search(text) is not None
+    def full(text):  # every node listed with its kind, host, state and last tick; a coverage figure
+        rows = [re.search(rf"{n}\s+inference\s+\S+\s+joined\s+\d+", text) for n in ("inf00", "inf01")]
+        return all(n in text for n in ("env", "clock", "learner")) and all(rows) \
+            and COVERAGE.search(text) is not None
     seen = tmux.wait_for("top", full, 120)
     assert f"stagger top tcp://127.0.0.1:" in seen and "measuring" in seen
-    assert re.search(r"inf00\s+inference\s+\S+\s+joined\s+\d+", seen), seen  # kind, host, state, last tick
     panel = tmux.wait_for("run", full, 30)  # stagger run's own panel, in place of a status line
     assert "inf p50" in panel and "stagger run" in panel
 
