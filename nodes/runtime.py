@@ -7,7 +7,6 @@ handlers only set a flag. A node whose parent is gone stops.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import signal
@@ -17,6 +16,7 @@ from collections import Counter
 import zmq
 
 from nodes.core import Out
+from nodes.stats_totals import with_totals
 from nodes.timebase import Clock
 from protocol.errors import ProtocolError
 from protocol.seq import SeqCounter
@@ -184,9 +184,7 @@ class Runtime:
         if sock is None:
             return False
         seq_key = (out.channel, out.to)
-        msg = out.msg
-        if out.channel == "stats":  # every node's stats say where it runs and what it lost so far
-            msg = dataclasses.replace(msg, data={**msg.data, "runtime": self.totals()})
+        msg = with_totals(self, out.msg) if out.channel == "stats" else out.msg  # + host, losses
         msg = msg.stamped(self.node_id, self.next_seq[seq_key], self.clock.now())
         frames = codec.encode(msg)
         wire = frames if out.to is None else [out.to] + frames
@@ -281,12 +279,6 @@ class Runtime:
         if os.getppid() != self._parent:  # parent gone: do not outlive it
             self.stop_requested = True
         return self.stop_requested
-
-    def totals(self) -> dict:
-        """Host and loss totals so far (every Stats message carries them, for `stagger top`)."""
-        return {"host": self.hostname, "rejected": sum(self.rejected.values()),
-                "send_dropped": sum(self.send_dropped.values()),
-                "gaps": sum(c.dropped for c in self.seq_in.values())}
 
     def counters(self) -> dict:
         return {"rejected": dict(self.rejected), "send_dropped": dict(self.send_dropped),

@@ -83,3 +83,17 @@ def test_tensorboard_scalars_read_back(tmp_path):
     assert got["learner/loss"] == [(100, 0.25)] and got["learner/updates"] == [(100, 10.0)]
     assert got["inference/inf00/p50_ms"] == [(160, pytest.approx(100.0))]
     assert {"env/delay_p50_frames", "env/lateness_p99_ms", "learner/replay_size"} <= set(got)
+
+
+def test_every_stats_a_node_sends_carries_its_runtime_totals():
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from nodes.stats_totals import with_totals
+    from protocol.messages import Stats
+    rt = SimpleNamespace(hostname="gpu3", rejected=Counter(version=2, too_big=1), send_dropped=Counter(experience=4),
+                         seq_in={"obs": SimpleNamespace(dropped=3), "ticks": SimpleNamespace(dropped=0)})
+    msg = Stats(kind="env", data={"frame": 9})
+    got = with_totals(rt, msg)
+    assert got.data == {"frame": 9, "runtime": {"host": "gpu3", "rejected": 3, "send_dropped": 4, "gaps": 3}}
+    assert msg.data == {"frame": 9}  # the core's message is not changed
