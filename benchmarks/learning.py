@@ -23,8 +23,8 @@ from pathlib import Path
 
 import click
 
-ROW_KEYS = ("game", "speed", "delay_frames", "mode", "seed", "frames", "final_return")
-MODES = ("staggered", "sequential")
+ROW_KEYS = ("game", "speed", "delay_frames", "mode", "seed", "frames", "final_return", "cpu_s")
+MODES = ("staggered", "sequential", "sequential-async")
 PAPER_DELAYS = (1, 5, 8, 70, 596)  # PAPER.md 5.5, Game Boy: 55K, 1M, 10M, 100M, 1B
 QUICK = {"frames": 10_000, "seeds": 3, "delays": (1, 5, 8, 70), "last_k": 5}
 FULL = {"frames": 150_000, "seeds": 3, "delays": PAPER_DELAYS, "last_k": 10}
@@ -63,20 +63,23 @@ def run_job(job: dict) -> dict:
     import torch
     torch.set_num_threads(1)
     from nodes.virtual import VirtualConfig, run_virtual
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = run_virtual(VirtualConfig(**job["cfg"]))
+    cpu = time.process_time() - c0  # this worker's CPU seconds for the run (one torch thread)
     returns = [r for _, r in res.episodes]
     tail = returns[-job["last_k"]:]
     final = sum(tail) / len(tail) if tail else math.nan
     row = {"game": job["game"], "speed": job["speed"], "delay_frames": job["cfg"]["delay_frames"],
            "mode": job["mode"], "seed": job["cfg"]["seed"], "frames": job["cfg"]["frames"],
-           "final_return": final}
+           "final_return": final, "cpu_s": round(cpu, 2)}
     return {"row": row, "episodes": res.episodes, "coverage": res.measures["coverage"],
             "seconds": time.perf_counter() - t0, "reference": job.get("reference")}
 
 
-def make_jobs(games, speeds, delays, seeds, frames, p: dict) -> list[dict]:
-    """Training runs plus reference runs (random, no-op) for every game and speed."""
+def make_jobs(games, speeds, delays, seeds, frames, p: dict, modes=MODES, references=True) -> list[dict]:
+    """Training runs plus reference runs (random, no-op) for every game and speed; ``seeds``
+    is a count (0..n-1) or an iterable of seed numbers."""
+    seeds = range(seeds) if isinstance(seeds, int) else tuple(seeds)
     jobs = []
     for game in games:
         for speed in (speeds if game == "catcher" else ("default",)):
@@ -87,12 +90,14 @@ def make_jobs(games, speeds, delays, seeds, frames, p: dict) -> list[dict]:
                         epsilon_steps=max(1, int(frames * p["explore"])), batch_size=p["batch_size"],
                         replay=min(p["replay"], 20_000) if pixels else p["replay"],
                         replay_mode="fifo")
-            for seed in range(seeds):
+            for seed in seeds:
                 common = dict(game=game, speed=speed, last_k=p["last_k"])
                 for d in delays:
-                    for mode in MODES:
+                    for mode in modes:
                         jobs.append({**common, "mode": mode,
                                      "cfg": {**base, "mode": mode, "delay_frames": d, "seed": seed}})
+                if not references:
+                    continue
                 jobs.append({**common, "mode": "random", "reference": "random", "cfg": {
                     **base, "delay_frames": 1, "seed": seed, "learner": False, "epsilon_end": 1.0}})
                 jobs.append({**common, "mode": "noop", "reference": "noop", "cfg": {
@@ -100,8 +105,9 @@ def make_jobs(games, speeds, delays, seeds, frames, p: dict) -> list[dict]:
     return jobs
 
 
-def run_pool(jobs: list[dict], workers: int, echo) -> list[dict]:
-    """Run the jobs on a spawn pool of ``workers`` processes (1: in this process)."""
+def run_pool(jobs: list[dict], workers: int, echo, on_result=None) -> list[dict]:
+    """Run the jobs on a spawn pool of ``workers`` processes (1: in this process);
+    ``on_result(result)`` is called as each one finishes (the run store)."""
     out = []
     if workers <= 1:
         results = map(run_job, jobs)
@@ -116,8 +122,10 @@ def run_pool(jobs: list[dict], workers: int, echo) -> list[dict]:
             what = f"{w['mode']} policy" if r.get("reference") else f"d={w['delay_frames']} {w['mode']}"
             echo(f"[{i}/{len(jobs)}] {w['game']} {w['speed']} {what} seed {w['seed']}: "
                  f"final return {w['final_return']:.2f}, {len(r['episodes'])} episodes, coverage "
-                 f"{r['coverage']:.3f}, {r['seconds']:.0f} s")
+                 f"{r['coverage']:.3f}, {r['seconds']:.0f} s, {w['cpu_s']:.0f} CPU-s")
             out.append(r)
+            if on_result is not None:
+                on_result(r)
     finally:
         if pool is not None:
             pool.close()
@@ -162,7 +170,15 @@ def format_table(rows: list[dict]) -> str:
 @click.option("--delays", default=None, help="Delays in frames, comma-separated (default 1,5,8,70,596; "
               "--quick 1,5,8,70).")
 @click.option("--frames", type=click.IntRange(min=100), default=None, help="Frames per run.")
-@click.option("--seeds", type=click.IntRange(min=1), default=None, help="Seeds per configuration (0..n-1).")
+@click.option("--seeds", type=click.IntRange(min=1), default=None, help="Seeds per configuration (first..first+n-1).")
+@click.option("--first-seed", type=click.IntRange(min=0), default=0, show_default=True, help="First seed.")
+@click.option("--modes", default=",".join(MODES), show_default=True,
+              help="Modes to train, comma-separated (staggered, sequential, sequential-async).")
+@click.option("--references/--no-references", default=True, show_default=True,
+              help="Also run the random and no-op policies (one per seed).")
+@click.option("--resume/--fresh", default=True, show_default=True,
+              help="Skip the runs already in OUT/runs.jsonl with the same parameters (and table them all).")
+@click.option("--write-only", is_flag=True, help="Run nothing: rebuild the tables and plots from OUT/runs.jsonl.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Pool processes.")
 @click.option("--obs", type=click.Choice(["ram", "screen84"]), default="ram", show_default=True,
               help="Catcher observation: RAM vector (MLP) or 84x84 pixels (IMPALA CNN).")
@@ -176,9 +192,11 @@ def format_table(rows: list[dict]) -> str:
               help="Transitions in replay before the first update (sequential makes one per d frames).")
 @click.option("--explore", type=float, default=0.25, show_default=True,
               help="Fraction of the frames over which epsilon falls from 1 to 0.05.")
-def learning(out_dir, quick, games, speeds, delays, frames, seeds, workers, obs, episode_frames, last_k,
-             learn_every, target_every, n_step, learning_starts, explore):
+def learning(out_dir, quick, games, speeds, delays, frames, seeds, first_seed, modes, references, resume,
+             write_only, workers, obs, episode_frames, last_k, learn_every, target_every, n_step,
+             learning_starts, explore):
     """Staggered vs sequential learning against inference delay (virtual time)."""
+    from benchmarks import learning_store as store
     from measure.learning_plots import curves_plot, final_plot
     grid = QUICK if quick else FULL
     delays = tuple(int(x) for x in delays.split(",")) if delays else grid["delays"]
@@ -186,12 +204,25 @@ def learning(out_dir, quick, games, speeds, delays, frames, seeds, workers, obs,
     p = {"obs": obs, "episode_frames": episode_frames, "last_k": last_k, "learn_every": learn_every,
          "target_every": target_every, "n_step": n_step, "explore": explore, "learning_starts": learning_starts,
          "batch_size": 32, "replay": 50_000}
-    jobs = make_jobs(games, tuple(s.strip() for s in speeds.split(",")), delays, seeds, frames, p)
-    click.echo(f"stagger bench learning: {len(jobs)} virtual-time runs of {frames} frames on {workers} workers "
-               f"(inference delays {', '.join(map(str, delays))} frames, simulated)")
-    t0 = time.perf_counter()
-    results = run_pool(jobs, workers, click.echo)
+    modes = tuple(m.strip() for m in modes.split(",") if m.strip())
+    bad = [m for m in modes if m not in MODES]
+    if bad:
+        raise click.BadParameter(f"unknown mode(s) {', '.join(bad)}; allowed: {', '.join(MODES)}",
+                                 param_hint="--modes")
+    jobs = make_jobs(games, tuple(s.strip() for s in speeds.split(",")), delays,
+                     range(first_seed, first_seed + seeds), frames, p, modes, references)
     out = Path(out_dir)
+    sig = store.signature(p, frames)
+    if not resume and (out / store.RUNS_FILE).exists():
+        (out / store.RUNS_FILE).unlink()
+    done = store.load(out, sig)
+    todo = [] if write_only else store.pending(jobs, done)
+    click.echo(f"stagger bench learning: {len(todo)} virtual-time runs of {frames} frames on {workers} workers "
+               f"(inference delays {', '.join(map(str, delays))} frames, simulated; {len(done)} stored runs "
+               f"with these parameters in {out / store.RUNS_FILE})")
+    t0 = time.perf_counter()
+    run_pool(todo, workers, click.echo, lambda r: store.append(out, sig, r))
+    results = store.with_last_k(store.load(out, sig), last_k)
     out.mkdir(parents=True, exist_ok=True)
     rows = [r["row"] for r in results if not r.get("reference")]
     rows.sort(key=lambda w: (w["game"], w["speed"], w["delay_frames"], w["mode"], w["seed"]))

@@ -13,6 +13,15 @@ applied at the next frame, the unavoidable minimum; an inference of t seconds is
 * sequential: one agent takes the newest observation at frame s, its action lands at
   s + d, then it does its owed learning steps and takes the observation of frame s + d: a
   fresh action every d frames, the default action in between.
+* sequential-async (the reviewers' baseline): the same single agent, a fresh action every d
+  frames, while a learner trains in the background (its updates after every frame, its
+  weights reaching the agent every ``publish_every`` updates, as staggered). Learning time is
+  not simulated, so here it differs from sequential only in when the weights arrive; in
+  realtime it is the one that does not lose a frame per cycle to its learning step.
+* staggered with ``algorithm="none"`` (the unstaggered baseline): N cores that each start
+  on the newest observation as soon as they are free, all from frame 0
+  (:func:`nodes.unstaggered.free_running_starts`): they collide, a fresh action every d
+  frames whatever N.
 
 Both modes: the env's default action, one DQN update per ``learn_every`` frames, the same
 seeds (env reset, model init, replay, exploration), hence the same run for the same seed.
@@ -29,7 +38,8 @@ import numpy as np
 
 from nodes.options import ActingPart, EnvPart, LearningPart, ModelPart, RunWide, like
 
-MODES = ("staggered", "sequential")
+MODES = ("staggered", "sequential", "sequential-async")
+ALGORITHMS = ("max_time", "exp_time", "none")  # none: unstaggered (nodes/unstaggered.py)
 
 
 @dataclass
@@ -38,6 +48,7 @@ class VirtualConfig:
     game: str = like(RunWide, "game")
     game_options: dict = like(RunWide, "game_options")
     mode: str = "staggered"
+    algorithm: str = "max_time"  # staggered only; "none" = free-running cores (unstaggered)
     delay_frames: int = 1  # d: an action computed from frame s is applied at frame s + d
     nodes: int = 0  # staggered inference cores; 0 = d (a fresh action every frame)
     frames: int = 10_000
@@ -63,6 +74,8 @@ class VirtualConfig:
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"mode {self.mode!r}; allowed: {', '.join(MODES)}")
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm {self.algorithm!r}; allowed: {', '.join(ALGORITHMS)}")
         if int(self.delay_frames) < 1:
             raise ValueError(f"delay must be >= 1 frame, got {self.delay_frames}")
         if self.nodes < 0 or self.frames < 1:
@@ -121,8 +134,15 @@ class _Staggered:
         for i in range(1, n):
             nid = f"inf{i:02d}"
             self.cores[nid] = InferenceCore(nid, InferenceConfig(opts.inference_latency, 0.0, cfg.seed * 1000 + i))
+        self.free = cfg.algorithm == "none"
+        if self.free:  # every core free at frame 0: they start together (nodes/unstaggered.py)
+            from nodes.unstaggered import free_running_starts
+            starts = free_running_starts(dict.fromkeys(self.cores, 0), cfg.delay_frames, cfg.frames)
+            self.starters: dict[int, list] = {}
+            for t, nid in starts:
+                self.starters.setdefault(t, []).append(nid)
         self.schedule = make_schedule(0, dict.fromkeys(self.cores, 0), 0, cfg.delay_frames, cfg.action_every, lead=0)
-        phase_map = schedule_to_msg(self.schedule, "max_time", opts.inference_latency)
+        phase_map = schedule_to_msg(self.schedule, cfg.algorithm, opts.inference_latency)
         for core in self.cores.values():
             core.on_phase_map(phase_map)
         self.busy_until = dict.fromkeys(self.cores, 0)
@@ -130,6 +150,8 @@ class _Staggered:
 
     def on_obs(self, obs_msg) -> list:
         f = obs_msg.frame
+        if self.free:
+            return [self._start(nid, obs_msg) for nid in self.starters.pop(f, ())]
         nid = self.schedule.starter(f)  # only the starter can pick this frame (one obs per frame)
         if nid is None:
             return []
@@ -137,11 +159,15 @@ class _Staggered:
         if core.pick([f]) is None or self.busy_until[nid] > f:
             core.missed += 1
             return []
+        return [self._start(nid, obs_msg)]
+
+    def _start(self, nid: str, obs_msg) -> tuple:
+        f, core = obs_msg.frame, self.cores[nid]
         action, greedy, real_s = _act(self.policy, obs_msg.obs, self.eps(f), core.rng)
         self.busy_until[nid] = f + self.d
         now = f * self.frame_s
         out = core.finished(f, action, greedy, now, now + self.d * self.frame_s, self.policy.version, real_s)
-        return [(f + self.d, out[0].msg)]
+        return (f + self.d, out[0].msg)
 
     def after_frame(self, learner) -> None:
         while learner is not None and learner.owed():
@@ -155,7 +181,7 @@ class _Staggered:
 class _Sequential:
     """One agent: infer (d frames), then learn what is owed, then look at the world again."""
 
-    def __init__(self, opts, cfg: VirtualConfig, fps: float, learner):
+    def __init__(self, opts, cfg: VirtualConfig, fps: float, learner, background: bool = False):
         from agents.policy import Policy
         from agents.schedule import EpsilonSchedule
         from nodes.inference import InferenceConfig, InferenceCore, model_factory
@@ -167,7 +193,7 @@ class _Sequential:
         if learner is not None:
             self.policy.load_arrays(learner.learner.weights_arrays(), version=0)
         self.eps = EpsilonSchedule(steps=cfg.epsilon_steps, end=cfg.epsilon_end)
-        self.learner, self.free_at = learner, 0
+        self.learner, self.free_at, self.background = learner, 0, background
         self.d, self.frame_s = cfg.delay_frames, 1.0 / fps
 
     def on_obs(self, obs_msg) -> list:
@@ -179,7 +205,7 @@ class _Sequential:
         act = self.core.finished(f, action, greedy, now, now + self.d * self.frame_s, self.policy.version,
                                  real_s)[0].msg
         self.free_at = f + self.d
-        if self.learner is not None:  # then its learning steps, in turn (time not simulated)
+        if self.learner is not None and not self.background:  # then its learning, in turn (time not simulated)
             while self.learner.owed():
                 self.learner.learn()
             if self.learner.learner.updates != self.policy.version:
@@ -187,7 +213,9 @@ class _Sequential:
         return [(f + self.d, act)]
 
     def after_frame(self, learner) -> None:
-        pass
+        while self.background and learner is not None and learner.owed():  # sequential-async
+            for o in learner.learn():
+                self.policy.load_arrays(o.msg.as_dict(), version=o.msg.version)
 
     def missed(self) -> int:
         return 0
@@ -210,7 +238,8 @@ def run_virtual(cfg: VirtualConfig) -> VirtualResult:
         opts = _opts(cfg, env)
         core = EnvCore(env, EnvConfig(fps, cfg.action_every, cfg.default_action, cfg.seed))
         learner = LearnerCore(*make_learner(opts)) if cfg.learner else None
-        agent = _Staggered(opts, cfg, fps) if cfg.mode == "staggered" else _Sequential(opts, cfg, fps, learner)
+        agent = _Staggered(opts, cfg, fps) if cfg.mode == "staggered" else \
+            _Sequential(opts, cfg, fps, learner, background=cfg.mode == "sequential-async")
         landing: dict[int, list] = defaultdict(list)
         episodes = []
         frame_s = 1.0 / fps
@@ -242,7 +271,8 @@ def summary(cfg: VirtualConfig, res: VirtualResult, algorithm: str = "max_time")
     m = res.measures
     returns = [r for _, r in res.episodes]
     return {
-        "mode": cfg.mode, "algorithm": algorithm if cfg.mode == "staggered" else None,
+        "mode": cfg.mode, "algorithm": (cfg.algorithm if cfg.algorithm == "none" else algorithm)
+        if cfg.mode == "staggered" else None,
         "inference_nodes": res.nodes, "inference_latency_s": cfg.delay_frames / res.fps,
         "frames": m["frames"], "action_slots": m["action_slots"], "fresh_actions": m["fresh_actions"],
         "coverage": m["coverage"], "action_delay_frames": m["action_delay_frames"],

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from benchmarks.learning import ROW_KEYS, make_jobs, mean_ci, t_quantile, table
+from benchmarks.learning import MODES, ROW_KEYS, make_jobs, mean_ci, t_quantile, table
 
 
 def test_t_interval():
@@ -22,7 +22,7 @@ def test_jobs_pair_modes_on_the_same_seeds_and_frames():
          "n_step": 1, "explore": 0.5, "learning_starts": 100, "batch_size": 16, "replay": 1000}
     jobs = make_jobs(("catcher",), ("slow", "fast"), (1, 70), 3, 2000, p)
     train = [j for j in jobs if not j.get("reference")]
-    assert len(train) == 2 * 2 * 2 * 3 and len(jobs) - len(train) == 2 * 2 * 3
+    assert len(train) == 2 * 2 * len(MODES) * 3 and len(jobs) - len(train) == 2 * 2 * 3
     for j in train:
         assert j["cfg"]["frames"] == 2000 and j["cfg"]["epsilon_steps"] == 1000
     keys = {(j["speed"], j["cfg"]["delay_frames"], j["cfg"]["seed"]) for j in train if j["mode"] == "staggered"}
@@ -47,8 +47,9 @@ def test_tiny_benchmark_writes_rows_and_plots(tmp_path):
                                         "--episode-frames", "120", "--last-k", "2"])
     assert res.exit_code == 0, res.output
     rows = json.loads((tmp_path / "learning.json").read_text())
-    assert len(rows) == 2 * 2 * 2 and all(tuple(r) == ROW_KEYS for r in rows)
-    assert {r["mode"] for r in rows} == {"staggered", "sequential"}
+    assert len(rows) == 2 * 2 * 3 and all(tuple(r) == ROW_KEYS for r in rows)
+    assert {r["mode"] for r in rows} == {"staggered", "sequential", "sequential-async"}
+    assert all(r["cpu_s"] > 0 for r in rows)
     assert all(r["frames"] == 300 and math.isfinite(r["final_return"]) for r in rows)
     for name in ("learning_curves.png", "learning_final.png"):
         path = tmp_path / name

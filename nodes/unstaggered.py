@@ -1,0 +1,58 @@
+"""The unstaggered baseline (``--algorithm none``) as pure functions, in tick terms.
+
+The paper's "asynchronous inference and parallel learning" without staggering: N inference
+processes, each of which starts on the newest observation as soon as it is free, with no
+phases. They are started together (the clock's ``none`` PhaseMap names one anchor tick,
+after every member is free), so they all take the same observation, land on the same
+frame and supersede one another: one fresh action per cycle of ``needed`` ticks whatever
+N, i.e. a coverage of about ``1 / needed = 1 / ceil(t_theta / t_m)`` (the paper's claim that
+unstaggered processes collide). Nodes that start on different ticks (a late joiner) keep
+their offset, because every node's cycle is the same ``needed`` ticks.
+
+One tick = one env frame; an inference started on the observation of tick ``s`` lands at
+``s + needed`` and its node is free again on that tick (it takes that tick's observation).
+"""
+from __future__ import annotations
+
+ALGORITHM = "none"  # the PhaseMap.algorithm value that means "free-running" (PROTOCOL.md 1.1)
+
+
+def anchor_tick(free_at: dict[str, int], now: int, lead: int = 2) -> int:
+    """The tick every member starts on together: no earlier than ``now + lead`` (time for the
+    map to reach every node) and no node starts before it is free."""
+    return max([now + lead, *free_at.values()])
+
+
+def free_running_starts(free_at: dict[str, int], needed: int, frames: int,
+                        anchor: int = 0) -> list[tuple[int, str]]:
+    """Every (tick, node) start in ticks [0, frames): each node starts at
+    ``max(anchor, free_at[node])`` and then again every ``needed`` ticks (free on its landing
+    tick, it takes the newest observation: that tick's). Sorted by tick, then node."""
+    if needed < 1:
+        raise ValueError(f"needed must be >= 1 tick, got {needed}")
+    starts = []
+    for node, free in free_at.items():
+        starts += [(t, node) for t in range(max(anchor, free), frames, needed)]
+    return sorted(starts)
+
+
+def landings(starts: list[tuple[int, str]], needed: int) -> dict[int, list[str]]:
+    """Landing tick -> the nodes whose actions land on it (more than one: they collide and
+    all but one are superseded)."""
+    out: dict[int, list[str]] = {}
+    for t, node in starts:
+        out.setdefault(t + needed, []).append(node)
+    return out
+
+
+def coverage(starts: list[tuple[int, str]], needed: int, first: int, last: int) -> float:
+    """Fraction of the ticks in [first, last) on which at least one fresh action lands."""
+    if last <= first:
+        return 0.0
+    hit = {t for t in landings(starts, needed) if first <= t < last}
+    return len(hit) / (last - first)
+
+
+def expected_coverage(needed: int, n: int = 1) -> float:
+    """Coverage of N nodes started together: one landing per ``needed`` ticks, whatever N."""
+    return 1.0 / max(1, needed) if n >= 1 else 0.0
