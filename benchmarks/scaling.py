@@ -36,8 +36,10 @@ import click
 
 FPS = 59.7275  # catcher
 ALGORITHMS = ("max_time", "exp_time")
+CHOICES = (*ALGORITHMS, "none")  # none: unstaggered, run at the theory's N only (it never reaches 0.99)
 TARGET = 0.99
-ROW_KEYS = ("algorithm", "inference_frames", "theory_n", "needed_n", "coverage_at_needed")
+ROW_KEYS = ("algorithm", "inference_frames", "theory_n", "needed_n", "coverage_at_needed",
+            "coverage_at_theory", "delay_p50_at_theory")
 QUICK_GRID = (1.0, 2.5, 6.0, 14.5)  # 1 and 6: exact multiples of a frame (theory one short)
 FULL_GRID = (1.0, 2.0, 2.5, 4.0, 6.0, 9.5, 9.9, 10.0, 14.5, 20.0, 29.5, 30.0, 44.5, 59.5, 60.0)
 QUICK_SKIP = {("exp_time", 14.5)}  # budget: 15 torch processes start in ~20 s here (see below)
@@ -81,10 +83,17 @@ def search_needed(coverage, start: int, cap: int, target: float = TARGET):
     return None, seen
 
 
-def make_row(algorithm: str, frames: float, needed: int | None, seen: dict[int, float]) -> dict:
-    """One scaling.json row (exactly ROW_KEYS)."""
-    return {"algorithm": algorithm, "inference_frames": frames, "theory_n": theory_n(frames),
-            "needed_n": needed, "coverage_at_needed": seen.get(needed) if needed else None}
+def make_row(algorithm: str, frames: float, needed: int | None, seen: dict[int, float],
+             delay_at_theory: float | None = None) -> dict:
+    """One scaling.json row (exactly ROW_KEYS); "none" is not searched (needed_n None)."""
+    th = theory_n(frames)
+    return {"algorithm": algorithm, "inference_frames": frames, "theory_n": th,
+            "needed_n": needed, "coverage_at_needed": seen.get(needed) if needed else None,
+            "coverage_at_theory": seen.get(th), "delay_p50_at_theory": delay_at_theory}
+
+
+def delay_p50(summary: dict) -> float | None:
+    return (summary.get("action_delay_frames") or {}).get("p50")
 
 
 def overhead(summaries: list[dict]) -> dict:
@@ -114,14 +123,19 @@ def run_scaling(run_point, grid, algorithms=ALGORITHMS, sweep=None, log=print, s
     for frames in grid:
         th = theory_n(frames)
         for algo in (a for a in algorithms if (a, frames) not in skip):
+            if algo == "none":  # the unstaggered baseline at the theory's N, beside the others
+                s = point(algo, frames, th)
+                rows.append(make_row(algo, frames, None, {th: s["coverage"]}, delay_p50(s)))
+                continue
             needed, seen = search_needed(lambda n: point(algo, frames, n)["coverage"], th,
                                          cap=th + 1 + ABOVE)
-            rows.append(make_row(algo, frames, needed, seen))
+            rows.append(make_row(algo, frames, needed, seen, delay_p50(point(algo, frames, th))))
     for frames, ns in (sweep or {}).items():
         for algo in algorithms:
             for n in ns:
                 point(algo, frames, n)
     points = [{"algorithm": a, "inference_frames": f, "n": n, "coverage": s["coverage"],
+               "delay_p50": delay_p50(s),
                "overhead_ms": s.get("overhead_ms"), "wall_s": s.get("wall_s"),
                "startup_s": s.get("startup_s"), "run_dir": s.get("run_dir"), "error": s.get("error")}
               for (a, f, n), s in sorted(summaries.items())]
@@ -134,17 +148,19 @@ def table(result: dict, fps: float = FPS) -> str:
     cov = {(p["algorithm"], p["inference_frames"], p["n"]): p["coverage"] for p in result["points"]}
     lines = [f"overhead measured: p50 {_f(oh['p50'])} ms, p99 {_f(oh['p99'])} ms (median over runs)",
              f"{'algorithm':9s} {'t_theta':>7s} {'ms':>7s} {'theory':>6s} {'+oh50':>5s} {'+oh99':>5s} "
-             f"{'needed':>6s} {'cov@needed':>10s} {'cov@N-1':>7s}  note"]
+             f"{'needed':>6s} {'cov@needed':>10s} {'cov@N-1':>7s} {'cov@theory':>10s} {'delay p50':>9s}  note"]
     for r in result["rows"]:
         fr, n = r["inference_frames"], r["needed_n"]
         below = cov.get((r["algorithm"], fr, n - 1)) if n else None
         best = max((c for (a, f, _), c in cov.items() if (a, f) == (r["algorithm"], fr)), default=None)
-        note = ("" if n == r["theory_n"] else f"not reached (best {_f(best)})" if n is None else
+        note = (f"unstaggered: 1/ceil(t_theta/t_m) = {1 / math.ceil(fr - 1e-9):.3f}" if r["algorithm"] == "none"
+                else "" if n == r["theory_n"] else f"not reached (best {_f(best)})" if n is None else
                 f"theory{n - r['theory_n']:+d}" + (": exact multiple of a frame, overhead lands it a frame later"
                                                   if float(fr).is_integer() and n == r["theory_n"] + 1 else ""))
         lines.append(f"{r['algorithm']:9s} {fr:7g} {fr * 1e3 / fps:7.2f} {r['theory_n']:6d} "
                      f"{_f(theory_with_overhead(fr, oh['p50'], fps)):>5s} {_f(theory_with_overhead(fr, oh['p99'], fps)):>5s} "
-                     f"{_f(n):>6s} {_f(r['coverage_at_needed']):>10s} {_f(below):>7s}  {note}".rstrip())
+                     f"{_f(n):>6s} {_f(r['coverage_at_needed']):>10s} {_f(below):>7s} "
+                     f"{_f(r['coverage_at_theory']):>10s} {_f(r['delay_p50_at_theory']):>9s}  {note}".rstrip())
     lines.append("coverage vs N:")
     for (a, f) in sorted({(p["algorithm"], p["inference_frames"]) for p in result["points"]}):
         pts = sorted((p["n"], "failed" if p.get("error") else f"{p['coverage']:.3f}") for p in result["points"]
@@ -189,6 +205,9 @@ def write_outputs(result: dict, out: Path, fps: float = FPS, extra: dict | None 
                                        result["overhead_ms"]["p99"], fps),
              plots.coverage_vs_n(result["points"], out / "coverage_vs_n.png",
                                  (result["overhead_ms"]["p99"] or 1.5) * fps / 1e3)]
+    if any(r["algorithm"] == "none" for r in result["rows"]):
+        from launch.plots_unstaggered import coverage_delay_vs_inference
+        files.append(coverage_delay_vs_inference(result["rows"], out / "unstaggered_vs_inference.png"))
     pick = timeline_run(result)
     if pick is not None:
         run = load_run(pick["run_dir"])
@@ -217,8 +236,9 @@ def timeline_run(result: dict) -> dict | None:
               "(about 4 minutes on 2 cores).")
 @click.option("--frames", "grid", type=float, multiple=True,
               help="Simulated inference times in frames (repeatable; replaces the grid).")
-@click.option("--algorithm", "algorithms", type=click.Choice(ALGORITHMS), multiple=True,
-              help="Staggering algorithm(s) (default both).")
+@click.option("--algorithm", "algorithms", type=click.Choice(CHOICES), multiple=True,
+              help="Staggering algorithm(s) (default max_time and exp_time); none: the unstaggered "
+                   "baseline, run at the theory's N only.")
 @click.option("--duration", type=float, default=None, help="Measured seconds per run (default 3 quick, 10 full).")
 @click.option("--jitter-ms", type=float, default=1.0, show_default=True,
               help="Uniform +- jitter of the simulated inference time, ms (non-zero so exp_time's mean "

@@ -138,16 +138,18 @@ class Supervisor:
         try:
             from launch.preflight import check_run
             check_run(c, self.game)  # devices, your own model and learner: before any node starts
-            learner = c.mode == "sequential" or c.learner
+            learner = c.mode != "staggered" or c.learner
             self.start("env", "env", {"expect_learner": learner}, ("obs", "actions", "experience"))
             if c.mode == "sequential":
                 self.start("sequential", "agent", {})
             elif c.learner:
                 self.start("learner", "learner", {}, ("weights",))
             n = 0
-            if c.mode == "staggered":
-                n = c.inference_nodes
-                self.start("clock", "clock", {}, ("ticks", "control"))
+            if c.mode in ("staggered", "sequential-async"):
+                # sequential-async: one inference node that starts whenever it is free ("none")
+                n = c.inference_nodes if c.mode == "staggered" else 1
+                self.start("clock", "clock", {} if c.mode == "staggered" else {"algorithm": "none"},
+                           ("ticks", "control"))
                 self._write_connection()
                 for i in range(n):
                     self.start("inference", f"inf{i:02d}", {"node_seed": c.seed * 1000 + i})

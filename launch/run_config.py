@@ -13,7 +13,7 @@ from nodes.options import (
     to_dict,
 )
 
-MODES = ("staggered", "sequential")
+MODES = ("staggered", "sequential", "sequential-async")  # sequential-async: 1 free-running node + learner
 # config.json keys besides RunConfig's and GameFacts' fields: what the run recorded
 RECORDED = ("stats_endpoint", "endpoints", "run_id", "placement", "via", "versions", "security",
             "launcher_address")
@@ -24,7 +24,9 @@ class RunConfig(LearningPart, ActingPart, ModelPart, ClockPart, EnvPart, RunWide
     """The options of one run: the fields of every (run) group of nodes.options, which its
     nodes' options are projected from, and what only the supervisor uses (below)."""
     mode: str = opt("staggered", "staggered: N inference nodes + learner; sequential: one agent infers then "
-                                 "learns in turn.", choices=MODES)
+                                 "learns in turn; sequential-async: one inference node that starts whenever it "
+                                 "is free (algorithm none) while a learner trains in the background.",
+                    choices=MODES)
     inference_nodes: int = opt(1, "Number of inference nodes (staggered mode).", min=0)
     duration: float = opt(60.0, "Seconds to run after every node has joined and warmed up.", min=0.0)
     warmup_s: float = opt(1.0, "Seconds of warm-up before the measured window starts.", min=0.0)

@@ -202,7 +202,7 @@ def coverage_vs_n(points: list[dict], path, margin_frames: float = 0.1) -> str:
         pts = sorted((p["n"], p["coverage"]) for p in points
                      if p["inference_frames"] == fr and p["algorithm"] == algo)
         n, c = zip(*pts)
-        ax.plot(n, c, "o-" if algo == "max_time" else "x:", color=colors[fr], ms=5,
+        ax.plot(n, c, {"max_time": "o-", "none": "s--"}.get(algo, "x:"), color=colors[fr], ms=5,
                 label=f"{fr:g} frames, {algo}")
     for fr in sorted({k[0] for k in keys}):
         d = math.ceil(fr + margin_frames - 1e-9)

@@ -47,7 +47,8 @@ def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dic
     returns = info["env"].get("returns", [])
     learner = info["learner"] or {}
     summary = {
-        "mode": cfg.mode, "algorithm": cfg.algorithm if cfg.mode == "staggered" else None,
+        "mode": cfg.mode, "algorithm": cfg.algorithm if cfg.mode == "staggered" else
+        "none" if cfg.mode == "sequential-async" else None,
         "inference_nodes": n_nodes, "inference_latency_s": cfg.inference_latency,
         "frames": m["frames"], "action_slots": m["action_slots"], "fresh_actions": m["fresh_actions"],
         "coverage": m["coverage"], "action_delay_frames": m["action_delay_frames"],

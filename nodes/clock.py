@@ -14,6 +14,7 @@ from nodes.core import Out
 from nodes.membership import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT_S, Membership
 from nodes.options import ClockOptions, ClockPart, RunWide, default_of
 from nodes.stagger import Estimator, Schedule, make_schedule, ticks_needed
+from nodes.unstaggered import ALGORITHM as FREE_RUNNING, anchor_tick
 from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
 
 RESEND_S = 0.5  # PhaseMap re-broadcast period
@@ -66,7 +67,10 @@ class ClockCore:
         self.join = join or JoinInfo()
         self.stopping = False  # the run is over: Stop sent, Byes awaited, nobody re-phased
         self.frame_s = 1.0 / cfg.fps
-        self.est = Estimator(cfg.algorithm, cfg.initial_s, cfg.warmup, cfg.window)
+        # "none" (unstaggered): the estimate is only reported (max_time's), membership re-phases
+        self.free_running = cfg.algorithm == FREE_RUNNING
+        self.est = Estimator("max_time" if self.free_running else cfg.algorithm, cfg.initial_s, cfg.warmup,
+                             cfg.window)
         self.members = Membership(cfg.timeout_s)
         self.tick = -1
         self.schedule = Schedule(0, 0, float(cfg.action_every), (), self.needed())
@@ -159,6 +163,8 @@ class ClockCore:
             m.last_tick = msg.last_tick
             self.est.observe(msg.node, msg.inference_s)
             needed = self.needed()
+            if self.free_running:  # free-running nodes need no new phases when the estimate moves
+                return []
             if needed > self.schedule.needed or (
                     needed < self.schedule.needed and now - self.last_rephase_t >= REPHASE_DOWN_MIN_S):
                 return self._rephase(now)
@@ -181,8 +187,12 @@ class ClockCore:
         needed = self.needed()
         inference = self.members.of_kind("inference")
         free = {m.node: self._free_at(m.node, needed) for m in inference}
-        self.schedule = make_schedule(self.schedule.epoch + 1, free, self.tick, needed,
-                                      self.cfg.action_every, self.cfg.lead)
+        if self.free_running:  # a running member may have just started: free within `needed`
+            free = {n: self.tick + (needed if n in self.schedule.order else 1) for n in free}
+        s = make_schedule(self.schedule.epoch + 1, free, self.tick, needed, self.cfg.action_every, self.cfg.lead)
+        if self.free_running:  # one anchor for all: they start together, then run free
+            s = Schedule(s.epoch, anchor_tick(free, self.tick, self.cfg.lead), s.spacing, s.order, s.needed)
+        self.schedule = s
         self.last_rephase_t = now
         self.last_resend_t = now
         self.rephases += 1

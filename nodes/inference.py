@@ -22,6 +22,7 @@ from nodes.inflight import Job
 from nodes.options import InferenceOptions
 from nodes.membership import HEARTBEAT_INTERVAL_S as HEARTBEAT_EVERY_S
 from nodes.stagger import Schedule
+from nodes.unstaggered import ALGORITHM as FREE_RUNNING
 from protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
 from protocol.topology import frame_topic
 
@@ -53,6 +54,7 @@ class InferenceCore:
     times: list = field(default_factory=list)
     real_times: list = field(default_factory=list)
     stopped: bool = False  # a Stop arrived: the run is over, say Bye and exit
+    free_epochs: set = field(default_factory=set)  # epochs of "none" maps (free-running)
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.cfg.seed)
@@ -82,6 +84,14 @@ class InferenceCore:
         s = msg_to_schedule(msg)
         if not self.schedules or s.epoch > self.schedules[-1].epoch:
             self.schedules = self.schedules[-(KEEP_SCHEDULES - 1):] + [s]
+            if msg.algorithm == FREE_RUNNING:
+                self.free_epochs.add(s.epoch)
+
+    @property
+    def free_running(self) -> bool:
+        """The newest map says "none": start on the newest observation whenever free, from its
+        anchor on (all members start together on the anchor's observation)."""
+        return self.schedule is not None and self.schedule.epoch in self.free_epochs
 
     @property
     def schedule(self) -> Schedule | None:
@@ -103,6 +113,9 @@ class InferenceCore:
         if not frames:
             return None
         self.seen = max(self.seen, frames[-1])
+        if self.free_running:  # the newest, if this node is a member and the anchor has come
+            s = self.schedule
+            return len(frames) - 1 if self.node_id in s.order and frames[-1] >= s.anchor else None
         chosen = None
         for i, f in enumerate(frames):
             s = self._schedule_at(f)
@@ -131,6 +144,13 @@ class InferenceCore:
         second = self.next_start(first + 1)
         return {first} if second is None else {first, second}
 
+    def obs_topics(self) -> set[bytes]:
+        """The obs topics to subscribe to: every frame when free-running, else the frames of
+        this node's next two start ticks."""
+        if self.free_running:
+            return {b""}
+        return {frame_topic(f) for f in self.wanted_frames()}
+
     def target_time(self, start: float) -> float:
         """When to send: the observation's arrival plus the simulated latency (+- jitter)."""
         lat = self.cfg.latency_s
@@ -150,9 +170,10 @@ class InferenceCore:
         self.times.append(took)
         self.real_times.append(real_s)
         sched = self._schedule_at(frame)
+        free = sched is None or sched.epoch in self.free_epochs  # free-running: apply on arrival
         act = Action(frame=frame, action=int(action), inference_s=took,
                      weights_version=weights_version, greedy=bool(greedy),
-                     land=frame + sched.needed if sched is not None else -1, inference_real_s=real_s)
+                     land=-1 if free else frame + sched.needed, inference_real_s=real_s)
         return [Out("actions", act), Out("control", self.heartbeat())]
 
     def heartbeat(self, busy: bool = False) -> Heartbeat:
@@ -235,7 +256,7 @@ def run(opts: InferenceOptions) -> int:
         next_stats = clock.now()
         while not rt.should_stop() and not core.stopped:
             # only the observations of our own next ticks travel to us (topic per frame)
-            rt.subscribe("obs", {frame_topic(f) for f in core.wanted_frames()})
+            rt.subscribe("obs", core.obs_topics())
             wake = min(next_hb, job.target) if job is not None and job.result is not None else next_hb
             ready = rt.poll(min(wake - clock.now(), 0.05))
             if "compute" in ready:

@@ -95,8 +95,9 @@ class EnvPart(Options):
 @dataclass(frozen=True)
 class ClockPart(Options):
     """(run) The clock node's staggering."""
-    algorithm: str = opt("max_time", "Staggering algorithm (the paper's Algorithm 1 or 2).",
-                         choices=("max_time", "exp_time"))
+    algorithm: str = opt("max_time", "Staggering algorithm (the paper's Algorithm 1 or 2), or none: the nodes "
+                                     "start together, then each on the next observation whenever it is free "
+                                     "(the unstaggered baseline).", choices=("max_time", "exp_time", "none"))
     margin_s: float = opt(0.0015, "Transport and wake-up allowance added to the reported inference time, "
                                   "seconds.", min=0.0)
     initial_estimate_s: float = opt(0.0, "Inference time assumed before the first report, seconds.", min=0.0)
