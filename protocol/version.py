@@ -2,7 +2,7 @@
 
 from .errors import ProtocolError
 
-PROTOCOL_VERSION = "1.2"
+PROTOCOL_VERSION = "1.3"
 MAJOR, MINOR = (int(part) for part in PROTOCOL_VERSION.split("."))
 
 

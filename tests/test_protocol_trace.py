@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from protocol import ProtocolError, encode, messages
+from protocol import PROTOCOL_VERSION, ProtocolError, encode, messages
 from protocol.trace import TraceReader, TraceWriter
 from protocol.version import PROTOCOL_VERSION
 
