@@ -23,35 +23,13 @@ from pathlib import Path
 
 import click
 
+from measure.stats import mean_ci, t_quantile  # noqa: F401 (part of this module's interface)
+
 ROW_KEYS = ("game", "speed", "delay_frames", "mode", "seed", "frames", "final_return", "cpu_s")
 MODES = ("staggered", "sequential", "sequential-async")
 PAPER_DELAYS = (1, 5, 8, 70, 596)  # PAPER.md 5.5, Game Boy: 55K, 1M, 10M, 100M, 1B
 QUICK = {"frames": 10_000, "seeds": 3, "delays": (1, 5, 8, 70), "last_k": 5}
 FULL = {"frames": 150_000, "seeds": 3, "delays": PAPER_DELAYS, "last_k": 10}
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-        10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}  # two-sided 95 % t quantiles
-
-
-def t_quantile(df: int) -> float:
-    """97.5 % quantile of Student's t (the nearest tabulated df at or below; 1.96 above 30)."""
-    if df < 1:
-        return math.nan
-    return T975[max(k for k in T975 if k <= df)] if df <= 30 else 1.96
-
-
-def mean_ci(values) -> tuple[float, float, int]:
-    """(mean, 95 % half-width across seeds, n) ignoring NaN."""
-    v = [float(x) for x in values if x is not None and not math.isnan(x)]
-    n = len(v)
-    if n == 0:
-        return math.nan, math.nan, 0
-    m = sum(v) / n
-    if n == 1:
-        return m, math.nan, 1
-    sd = math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1))
-    return m, t_quantile(n - 1) * sd / math.sqrt(n), n
-
-
 def game_options(game: str, speed: str, obs: str, episode_frames: int) -> dict:
     if game == "catcher":
         return {"obs_type": obs, "speed": speed, "max_frames": episode_frames}
@@ -197,6 +175,7 @@ def learning(out_dir, quick, games, speeds, delays, frames, seeds, first_seed, m
              learning_starts, explore):
     """Staggered vs sequential learning against inference delay (virtual time)."""
     from benchmarks import learning_store as store
+    from benchmarks.learning_cost import cost_plot, cost_rows, format_cost
     from measure.learning_plots import curves_plot, final_plot
     grid = QUICK if quick else FULL
     delays = tuple(int(x) for x in delays.split(",")) if delays else grid["delays"]
@@ -231,6 +210,11 @@ def learning(out_dir, quick, games, speeds, delays, frames, seeds, first_seed, m
     (out / "learning_table.json").write_text(json.dumps({
         "table": summary, "params": {**p, "frames": frames, "seeds": seeds, "delays": delays},
         "episodes": [{**r["row"], "episodes": r["episodes"]} for r in results]}, indent=1, default=str))
-    pngs = [curves_plot(results, out / "learning_curves.png"), final_plot(summary, out / "learning_final.png")]
+    fps = {g: (59.7275 if g == "catcher" else 60.0) for g in games}  # Game Boy; ALE runs at 60
+    costs = cost_rows(results, fps)
+    (out / "learning_cost.json").write_text(json.dumps(costs, indent=1))
+    pngs = [curves_plot(results, out / "learning_curves.png"), final_plot(summary, out / "learning_final.png"),
+            cost_plot(costs, out / "learning_cost.png")]
     click.echo(format_table(summary))
+    click.echo(format_cost(costs))
     click.echo(f"{time.perf_counter() - t0:.0f} s; wrote {out / 'learning.json'}, " + ", ".join(map(str, pngs)))

@@ -7,6 +7,22 @@ import warnings
 import numpy as np
 
 POINTS = 24  # points of a learning curve
+LINES = {"staggered": "-", "sequential": "--", "sequential-async": ":"}
+MARKERS = {"staggered": "o-", "sequential": "s--", "sequential-async": "^:"}
+
+
+def band(curves) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over seeds and the 95 % t half-width (0 where fewer than 2 seeds have a value)."""
+    from measure.stats import t_quantile
+    a = np.asarray(curves, float)
+    n = np.sum(~np.isnan(a), axis=0)
+    with warnings.catch_warnings():  # a window with no episode in any seed stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        m = np.nanmean(a, axis=0)
+        sd = np.nanstd(a, axis=0, ddof=1)
+    t = np.array([t_quantile(int(k) - 1) if k >= 2 else 0.0 for k in n])
+    half = np.where(n >= 2, t * sd / np.sqrt(np.maximum(n, 1)), 0.0)
+    return m, np.nan_to_num(half)
 
 
 def curve(episodes, frames: int, points: int = POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -33,34 +49,40 @@ def _panels(keys):
 
 
 def curves_plot(results: list[dict], path) -> str:
-    """One panel per (game, speed): mean over seeds of each (delay, mode) learning curve."""
+    """One panel per (game and speed, delay): each mode's learning curve, mean over seeds with
+    a shaded 95 % t-interval, and the random and no-op policies of that game and speed."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     keys = sorted({(r["row"]["game"], r["row"]["speed"]) for r in results})
-    plt, fig, axes = _panels(keys)
-    delays = sorted({r["row"]["delay_frames"] for r in results if not r.get("reference")})
-    colors = {d: plt.cm.viridis(i / max(1, len(delays) - 1)) for i, d in enumerate(delays)}
-    for ax, key in zip(axes, keys):
+    delays = sorted({r["row"]["delay_frames"] for r in results if not r.get("reference")}) or [None]
+    fig, grid = plt.subplots(len(keys) or 1, len(delays), figsize=(4.2 * len(delays), 3.4 * max(1, len(keys))),
+                             squeeze=False, sharey="row")
+    colors = {"staggered": "tab:blue", "sequential": "tab:orange", "sequential-async": "tab:green"}
+    for row, key in zip(grid, keys):
         runs = [r for r in results if (r["row"]["game"], r["row"]["speed"]) == key]
-        groups: dict = {}
-        for r in runs:
-            d = None if r.get("reference") else r["row"]["delay_frames"]
-            groups.setdefault((d, r["row"]["mode"]), []).append(r)
-        for (d, mode), rs in sorted(groups.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or 0, kv[0][1])):
-            frames = rs[0]["row"]["frames"]
-            with warnings.catch_warnings():  # a window with no episode in any seed stays NaN
-                warnings.simplefilter("ignore", RuntimeWarning)
-                ys = np.nanmean([curve(r["episodes"], frames)[1] for r in rs], axis=0)
-            xs = curve([], frames)[0]
-            if d is None:
-                ax.plot(xs, ys, color="grey", ls=":" if mode == "noop" else "-.", lw=1, label=mode)
-            else:
-                ax.plot(xs, ys, color=colors[d], ls="-" if mode == "staggered" else "--", lw=1.5,
-                        label=f"{mode} d={d}")
-        ax.set_title(f"{key[0]} {key[1]}")
-        ax.set_xlabel("frames")
-        ax.set_ylabel("episode return (mean over seeds)")
-        ax.grid(alpha=0.3)
-    axes[-1].legend(fontsize=7, loc="best", ncol=2)
-    fig.suptitle("Learning curves, virtual time\n(solid: staggered, dashed: sequential; delays simulated)",
+        for ax, d in zip(row, delays):
+            groups: dict = {}
+            for r in runs:
+                if r.get("reference") or r["row"]["delay_frames"] == d:
+                    groups.setdefault(r["row"]["mode"], []).append(r)
+            for mode, rs in sorted(groups.items()):
+                frames = rs[0]["row"]["frames"]
+                ys, half = band([curve(r["episodes"], frames)[1] for r in rs])
+                xs = curve([], frames)[0]
+                if rs[0].get("reference"):
+                    ax.plot(xs, ys, color="grey", ls=":" if mode == "noop" else "-.", lw=1, label=f"{mode} policy")
+                    continue
+                c = colors.get(mode, "black")
+                ax.plot(xs, ys, color=c, ls=LINES.get(mode, "-"), lw=1.5, label=f"{mode} (n={len(rs)})")
+                ax.fill_between(xs, ys - half, ys + half, color=c, alpha=0.15, lw=0)
+            ax.set_title(f"{key[0]} {key[1]}, d = {d}", fontsize=9)
+            ax.set_xlabel("frames", fontsize=8)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+        row[0].set_ylabel("episode return", fontsize=8)
+    grid[0][0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Learning curves, virtual time: mean over seeds, shaded 95 % t-interval (delays simulated)",
                  fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -74,7 +96,7 @@ def final_plot(rows: list[dict], path) -> str:
     plt, fig, axes = _panels(keys)
     for ax, key in zip(axes, keys):
         sub = [r for r in rows if (r["game"], r["speed"]) == key]
-        for mode, style in (("staggered", "o-"), ("sequential", "s--")):
+        for mode, style in MARKERS.items():
             pts = sorted((r["delay_frames"], r["mean"], r["ci95"]) for r in sub
                          if r["mode"] == mode and r["delay_frames"] is not None)
             if pts:

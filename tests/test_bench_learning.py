@@ -51,8 +51,20 @@ def test_tiny_benchmark_writes_rows_and_plots(tmp_path):
     assert {r["mode"] for r in rows} == {"staggered", "sequential", "sequential-async"}
     assert all(r["cpu_s"] > 0 for r in rows)
     assert all(r["frames"] == 300 and math.isfinite(r["final_return"]) for r in rows)
-    for name in ("learning_curves.png", "learning_final.png"):
+    sizes = {"learning_curves.png": (340, 840), "learning_final.png": (420, 550)}  # 1 x 2 panels, 1 panel
+    for name, size in sizes.items():
         path = tmp_path / name
         assert path.stat().st_size > 10_000
-        assert plt.imread(path).shape[:2] == (420, 550)
+        assert plt.imread(path).shape[:2] == size
     assert "random" in res.output and "noop" in res.output
+    from benchmarks.learning_cost import COST_KEYS
+    costs = json.loads((tmp_path / "learning_cost.json").read_text())
+    assert len(costs) == 2 * 3 and all(tuple(c) == COST_KEYS for c in costs)
+    by = {(c["delay_frames"], c["mode"]): c for c in costs}
+    # staggered runs d cores (an inference per frame, d frames long); sequential one per d frames
+    assert by[(4, "staggered")]["inference_core_s"] > 3 * by[(4, "sequential")]["inference_core_s"]
+    assert (tmp_path / "learning_cost.png").stat().st_size > 10_000
+    again = CliRunner().invoke(learning, ["--out", str(tmp_path), "--frames", "300", "--delays", "1,4",
+                                          "--seeds", "2", "--speeds", "fast", "--workers", "1",
+                                          "--episode-frames", "120", "--last-k", "2"])
+    assert again.exit_code == 0 and "0 virtual-time runs" in again.output  # resumed: all stored
