@@ -55,6 +55,7 @@ class InferenceCore:
     real_times: list = field(default_factory=list)
     stopped: bool = False  # a Stop arrived: the run is over, say Bye and exit
     free_epochs: set = field(default_factory=set)  # epochs of "none" maps (free-running)
+    backlog_through: int = -1  # free-running: newest frame that arrived while busy (never started on)
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.cfg.seed)
@@ -113,9 +114,10 @@ class InferenceCore:
         if not frames:
             return None
         self.seen = max(self.seen, frames[-1])
-        if self.free_running:  # the newest, if this node is a member and the anchor has come
-            s = self.schedule
-            return len(frames) - 1 if self.node_id in s.order and frames[-1] >= s.anchor else None
+        if self.free_running:  # the newest, if this node is a member, the anchor has come and it
+            s = self.schedule  # arrived after the node became free (not one queued while it was busy)
+            ok = self.node_id in s.order and frames[-1] >= s.anchor and frames[-1] > self.backlog_through
+            return len(frames) - 1 if ok else None
         chosen = None
         for i, f in enumerate(frames):
             s = self._schedule_at(f)
@@ -143,6 +145,13 @@ class InferenceCore:
             return set()
         second = self.next_start(first + 1)
         return {first} if second is None else {first, second}
+
+    def skip_backlog(self, frames: list[int]) -> None:
+        """Free-running: the observations that arrived while busy are not started on, so
+        nodes that finish within the same frame take the same next observation."""
+        if frames:
+            self.backlog_through = max(self.backlog_through, max(frames))
+            self.seen = max(self.seen, self.backlog_through)
 
     def obs_topics(self) -> set[bytes]:
         """The obs topics to subscribe to: every frame when free-running, else the frames of
@@ -269,9 +278,14 @@ def run(opts: InferenceOptions) -> int:
                 action, greedy = choose(job.result.q, job.coin)
                 rt.send_all(core.finished(job.frame, action, greedy, job.start, clock.now(),
                                           job.result.version, job.result.real_s))
+                if core.free_running:  # what queued while busy is stale: wait for the next one
+                    core.skip_backlog([m.frame for m, _ in rt.drain("obs")])
                 job, deferred = (start(deferred), None) if deferred is not None else (None, None)
             if "obs" in ready:  # our start tick's observation: the action's timing starts here
                 got = rt.drain("obs")
+                if core.free_running and job is not None:  # queued while busy: never started on,
+                    core.skip_backlog([m.frame for m, _ in got])  # wait for the next one after the action
+                    got = []
                 i = core.pick([m.frame for m, _ in got])
                 if i is not None and job is not None:  # a start tick while a pass runs: after its action
                     core.missed += deferred is not None  # a newer one replaces one already waiting

@@ -11,6 +11,10 @@ their offset, because every node's cycle is the same ``needed`` ticks.
 
 One tick = one env frame; an inference started on the observation of tick ``s`` lands at
 ``s + needed`` and its node is free again on that tick (it takes that tick's observation).
+In realtime "free" means: it has sent its action, and it starts on the next observation that
+arrives, never on one that queued while it was busy (so nodes that finish within the same
+frame take the same observation and stay together, as here). Starting on the queued one
+instead lets the nodes' phases drift apart with the machine's timing noise (measured: README).
 """
 from __future__ import annotations
 
