@@ -49,7 +49,7 @@ def run_virtual_cli(echo, *, game: str, game_options: dict, mode: str, nodes: in
     from nodes.virtual import VirtualConfig, run_virtual
     d, fps = delay_for(game, game_options, delay_frames, latency_s)
     cfg = VirtualConfig(game=game, game_options=game_options, mode=mode, delay_frames=d, nodes=nodes,
-                        frames=frames, **options)
+                        frames=frames, algorithm=algorithm if mode == "staggered" else "max_time", **options)
     n = (nodes or d) if mode == "staggered" else 1
     echo(f"stagger run (virtual time): {game}, {mode}, {n} inference core(s), delay {d} frames "
          f"(simulated inference latency {d / fps:.4f} s), {frames} frames, run dir {run_dir}")
