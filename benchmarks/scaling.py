@@ -206,7 +206,7 @@ def write_outputs(result: dict, out: Path, fps: float = FPS, extra: dict | None 
              plots.coverage_vs_n(result["points"], out / "coverage_vs_n.png",
                                  (result["overhead_ms"]["p99"] or 1.5) * fps / 1e3)]
     if any(r["algorithm"] == "none" for r in result["rows"]):
-        from launch.plots_unstaggered import coverage_delay_vs_inference
+        from measure.plots_unstaggered import coverage_delay_vs_inference
         files.append(coverage_delay_vs_inference(result["rows"], out / "unstaggered_vs_inference.png"))
     pick = timeline_run(result)
     if pick is not None:

@@ -105,7 +105,7 @@ def test_scaling_rows_with_none_have_exactly_the_documented_keys(tmp_path):
     import json
     import math
 
-    from launch import bench_scaling as bs
+    from benchmarks import scaling as bs
 
     def run_point(algo, frames, n):
         d = math.ceil(frames + 0.05)
