@@ -4,10 +4,15 @@ Virtual time (nodes/virtual.py): an inference of d frames lands exactly d frames
 observation; learning time is not simulated, as the paper's delay scripts (PAPER.md 5.5).
 For each game speed, delay d (the paper's frames per model size: 1, 5, 8, 70, 596 for
 55K, 1M, 10M, 100M, 1B) and seed it trains ``staggered`` (N = d cores: a fresh action every
-frame, each d frames old) and ``sequential`` (a fresh action every d frames, no-op in
-between) for the same frames with the same DQN and update budget (one update per
-``learn_every`` frames). Final return = mean of a run's last K episodes; the table shows the
-mean over seeds with a 95 % t-interval. References: a random policy and the no-op policy.
+frame, each d frames old), ``sequential`` (a fresh action every d frames, no-op in
+between, learning in turn) and ``sequential-async`` (the same actions, the learner in the
+background: in virtual time it differs from sequential only in when weights arrive) for the
+same frames with the same DQN and update budget (one update per ``learn_every`` frames).
+Final return = mean of a run's last K episodes; the table shows the mean over seeds with a
+95 % t-interval. References: a random policy and the no-op policy. Every finished run is
+appended to OUT/runs.jsonl at once (benchmarks/learning_store.py): a stopped benchmark keeps
+what it finished and a rerun skips it; OUT/learning_cost.json is the cost-normalised view
+(benchmarks/learning_cost.py: return against CPU seconds and simulated inference core-seconds).
 
 Catcher uses its RAM vector observation and an MLP by default (``--obs screen84`` for the
 pixels and the paper's IMPALA CNN, about 20x slower to train here); slow = fall speed 8
