@@ -8,7 +8,7 @@ import numpy as np
 
 from measure.plots import DPI, SIZE, _save
 
-STYLE = {"max_time": ("o-", "tab:blue"), "exp_time": ("x:", "tab:green"), "none": ("s--", "tab:red")}
+STYLE = {"max_time": ("o", "tab:blue"), "exp_time": ("x", "tab:green"), "none": ("s", "tab:red")}  # points: no line between t_theta
 
 
 def coverage_delay_vs_inference(rows: list[dict], path) -> str:
