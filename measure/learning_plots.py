@@ -82,7 +82,7 @@ def curves_plot(results: list[dict], path) -> str:
             ax.tick_params(labelsize=7)
         row[0].set_ylabel("episode return", fontsize=8)
     grid[0][0].legend(fontsize=7, loc="upper left")
-    fig.suptitle("Learning curves, virtual time: mean over seeds, shaded 95 % t-interval (delays simulated)",
+    fig.suptitle("Learning curves, virtual time\nmean over seeds, shaded 95 % t-interval (delays simulated)",
                  fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
