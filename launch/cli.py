@@ -133,7 +133,7 @@ def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting
                         v["seed"])
         except ValueError as exc:
             raise click.ClickException(str(exc))
-        shared = {f.name for f in dc_fields(VirtualConfig)} - {"game", "game_options", "mode"}
+        shared = {f.name for f in dc_fields(VirtualConfig)} - {"game", "game_options", "mode", "algorithm"}
         summary = run_virtual_cli(
             click.echo, game=game, game_options=game_options, mode=mode,
             nodes=0 if v["inference_nodes"] == "auto" else n, delay_frames=delay_frames,
