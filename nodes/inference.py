@@ -22,7 +22,7 @@ from nodes.inflight import Job
 from nodes.options import InferenceOptions
 from nodes.membership import HEARTBEAT_INTERVAL_S as HEARTBEAT_EVERY_S
 from nodes.stagger import Schedule
-from nodes.unstaggered import ALGORITHM as FREE_RUNNING
+from nodes.unstaggered import FreeRunning
 from protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
 from protocol.topology import frame_topic
 
@@ -54,8 +54,7 @@ class InferenceCore:
     times: list = field(default_factory=list)
     real_times: list = field(default_factory=list)
     stopped: bool = False  # a Stop arrived: the run is over, say Bye and exit
-    free_epochs: set = field(default_factory=set)  # epochs of "none" maps (free-running)
-    backlog_through: int = -1  # free-running: newest frame that arrived while busy (never started on)
+    free: FreeRunning = field(default_factory=FreeRunning)  # under "none" maps (nodes/unstaggered.py)
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.cfg.seed)
@@ -85,14 +84,11 @@ class InferenceCore:
         s = msg_to_schedule(msg)
         if not self.schedules or s.epoch > self.schedules[-1].epoch:
             self.schedules = self.schedules[-(KEEP_SCHEDULES - 1):] + [s]
-            if msg.algorithm == FREE_RUNNING:
-                self.free_epochs.add(s.epoch)
+            self.free.on_map(s.epoch, msg.algorithm)
 
     @property
-    def free_running(self) -> bool:
-        """The newest map says "none": start on the newest observation whenever free, from its
-        anchor on (all members start together on the anchor's observation)."""
-        return self.schedule is not None and self.schedule.epoch in self.free_epochs
+    def free_running(self) -> bool:  # the newest map says "none"
+        return self.free.active(self.schedule)
 
     @property
     def schedule(self) -> Schedule | None:
@@ -114,10 +110,8 @@ class InferenceCore:
         if not frames:
             return None
         self.seen = max(self.seen, frames[-1])
-        if self.free_running:  # the newest, if this node is a member, the anchor has come and it
-            s = self.schedule  # arrived after the node became free (not one queued while it was busy)
-            ok = self.node_id in s.order and frames[-1] >= s.anchor and frames[-1] > self.backlog_through
-            return len(frames) - 1 if ok else None
+        if self.free_running:
+            return self.free.pick(self.node_id, self.schedule, frames)
         chosen = None
         for i, f in enumerate(frames):
             s = self._schedule_at(f)
@@ -146,19 +140,8 @@ class InferenceCore:
         second = self.next_start(first + 1)
         return {first} if second is None else {first, second}
 
-    def skip_backlog(self, frames: list[int]) -> None:
-        """Free-running: the observations that arrived while busy are not started on, so
-        nodes that finish within the same frame take the same next observation."""
-        if frames:
-            self.backlog_through = max(self.backlog_through, max(frames))
-            self.seen = max(self.seen, self.backlog_through)
-
-    def obs_topics(self) -> set[bytes]:
-        """The obs topics to subscribe to: every frame when free-running, else the frames of
-        this node's next two start ticks."""
-        if self.free_running:
-            return {b""}
-        return {frame_topic(f) for f in self.wanted_frames()}
+    def obs_topics(self) -> set[bytes]:  # free-running: every frame; else the next two start ticks
+        return {b""} if self.free_running else {frame_topic(f) for f in self.wanted_frames()}
 
     def target_time(self, start: float) -> float:
         """When to send: the observation's arrival plus the simulated latency (+- jitter)."""
@@ -179,7 +162,7 @@ class InferenceCore:
         self.times.append(took)
         self.real_times.append(real_s)
         sched = self._schedule_at(frame)
-        free = sched is None or sched.epoch in self.free_epochs  # free-running: apply on arrival
+        free = sched is None or self.free.active(sched)  # free-running: apply on arrival
         act = Action(frame=frame, action=int(action), inference_s=took,
                      weights_version=weights_version, greedy=bool(greedy),
                      land=-1 if free else frame + sched.needed, inference_real_s=real_s)
@@ -200,29 +183,6 @@ class InferenceCore:
             "latency_s": self.cfg.latency_s, "inference_p50_s": float(np.median(t)) if t.size else None,
             "inference_real_p50_s": float(np.median(r)) if r.size else None, "warm_s": self.warm_s,
             "epoch": self.schedule.epoch if self.schedule else -1})
-
-
-def model_factory(opts):
-    """A zero-argument constructor of the run's Q-network (from the env's shapes); ``opts``
-    has ModelPart and GameFacts fields."""
-    from agents.models import build_model
-    shape, n = tuple(opts.obs_shape), opts.policy_actions
-    return lambda: build_model(shape, n, model=opts.model, k=opts.model_k)
-
-
-def make_agent(opts: InferenceOptions):
-    """(core, policy, epsilon schedule) of an inference node; run and replay share it."""
-    import torch
-
-    from agents.policy import Policy
-    from agents.schedule import EpsilonSchedule
-
-    core = InferenceCore(opts.node_id, InferenceConfig(opts.inference_latency, opts.latency_jitter, opts.node_seed))
-    with torch.random.fork_rng(devices=[]):  # the same initial weights as the learner's
-        torch.manual_seed(opts.seed)
-        policy = Policy(model_factory(opts)(), opts.policy_actions, opts.device)
-    eps = EpsilonSchedule(steps=opts.epsilon_steps, end=opts.epsilon_end)
-    return core, policy, eps
 
 
 def run(opts: InferenceOptions) -> int:
@@ -279,13 +239,12 @@ def run(opts: InferenceOptions) -> int:
                 rt.send_all(core.finished(job.frame, action, greedy, job.start, clock.now(),
                                           job.result.version, job.result.real_s))
                 if core.free_running:  # what queued while busy is stale: wait for the next one
-                    core.skip_backlog([m.frame for m, _ in rt.drain("obs")])
+                    core.free.skip([m.frame for m, _ in rt.drain("obs")])
                 job, deferred = (start(deferred), None) if deferred is not None else (None, None)
             if "obs" in ready:  # our start tick's observation: the action's timing starts here
                 got = rt.drain("obs")
-                if core.free_running and job is not None:  # queued while busy: never started on,
-                    core.skip_backlog([m.frame for m, _ in got])  # wait for the next one after the action
-                    got = []
+                if core.free_running and job is not None:  # queued while busy: never started on
+                    got = core.free.skip([m.frame for m, _ in got])
                 i = core.pick([m.frame for m, _ in got])
                 if i is not None and job is not None:  # a start tick while a pass runs: after its action
                     core.missed += deferred is not None  # a newer one replaces one already waiting
@@ -330,3 +289,6 @@ def _control(rt, core: InferenceCore, worker, ready: set[str]) -> None:
         if got:
             w = got[-1][0]
             worker.load(w.as_dict(), w.version)
+
+
+from nodes.inference_agent import make_agent, model_factory  # noqa: E402,F401 (this module's interface)

@@ -60,3 +60,31 @@ def coverage(starts: list[tuple[int, str]], needed: int, first: int, last: int) 
 def expected_coverage(needed: int, n: int = 1) -> float:
     """Coverage of N nodes started together: one landing per ``needed`` ticks, whatever N."""
     return 1.0 / max(1, needed) if n >= 1 else 0.0
+
+
+class FreeRunning:
+    """An inference node's state under ``none`` maps (PROTOCOL.md 1.3), kept by InferenceCore."""
+
+    def __init__(self):
+        self.epochs: set[int] = set()  # epochs of the "none" maps received
+        self.backlog_through = -1  # newest frame that queued while the node was busy
+
+    def on_map(self, epoch: int, algorithm: str) -> None:
+        if algorithm == ALGORITHM:
+            self.epochs.add(epoch)
+
+    def active(self, schedule) -> bool:
+        return schedule is not None and schedule.epoch in self.epochs
+
+    def pick(self, node: str, schedule, frames: list[int]) -> int | None:
+        """The newest frame, if ``node`` is a member, the anchor has come and it did not queue
+        while the node was busy (all members start together on the anchor's observation)."""
+        ok = node in schedule.order and frames[-1] >= schedule.anchor and frames[-1] > self.backlog_through
+        return len(frames) - 1 if ok else None
+
+    def skip(self, frames: list[int]) -> list:
+        """Observations that queued while busy are never started on: nodes that finish within
+        the same frame take the same next observation. Returns [] (nothing left to pick)."""
+        if frames:
+            self.backlog_through = max(self.backlog_through, max(frames))
+        return []

@@ -63,7 +63,7 @@ def test_inference_core_free_running_picks_newest_from_anchor_and_applies_on_arr
     assert core.pick([10, 11, 12]) == 2  # the newest, whoever's tick it is
     act = core.finished(12, 1, True, 0.0, 0.05, 0)[0].msg
     assert act.land == -1  # no slot to hold it for: it lands on arrival
-    core.skip_backlog([13, 14, 15])  # queued while it was busy
+    core.free.skip([13, 14, 15])  # queued while it was busy
     assert core.pick([13, 14, 15]) is None and core.pick([16]) == 0  # the next one that arrives
     other = InferenceCore("inf9", InferenceConfig(0.05))
     other.on_phase_map(PhaseMap(epoch=1, anchor=10, spacing=2.0, order=["inf0"], period=2.0,
