@@ -72,7 +72,7 @@ def cost_plot(rows: list[dict], path) -> str:
             ax.set_ylabel("final return")
             ax.set_title(f"{key[0]} {key[1]}", fontsize=9)
             ax.grid(alpha=0.3)
-        ax_i.legend(fontsize=7)
+        ax_i.legend(fontsize=7, loc="upper right")
     fig.suptitle("Return against compute, per mode (mean over seeds)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -116,7 +116,7 @@ def final_plot(rows: list[dict], path) -> str:
         ax.set_xlabel("inference delay d (frames, simulated)")
         ax.set_ylabel("final return (mean of last episodes)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper right")  # "best" warns when the machine is slow
     fig.suptitle("Final return vs inference delay\n(mean over seeds, 95 % CI)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
