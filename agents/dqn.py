@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.learner_api import Learner, LearnerSettings
-from agents.replay import ReplayBuffer
-from agents.transitions import TransitionBuilder
+from stagger.agents.learner_api import Learner, LearnerSettings
+from stagger.agents.replay import ReplayBuffer
+from stagger.agents.transitions import TransitionBuilder
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULT_LEARNER = "agents.dqn:DQNLearner"
+DEFAULT_LEARNER = "stagger.agents.dqn:DQNLearner"
 METHODS = ("observe", "ready", "update", "weights_arrays", "checkpoint", "resume")
 
 
@@ -89,7 +89,7 @@ def settings_from(opts) -> LearnerSettings:
 
 def make_learner(spec: str, model_factory: Callable, n_actions: int, settings: LearnerSettings):
     """Build the learner ``spec`` names (DQN by default), with a clear error if it is not one."""
-    from agents.custom import LEARNER_EXPECTED, SpecError, load_object
+    from stagger.agents.custom import LEARNER_EXPECTED, SpecError, load_object
     cls = load_object(spec or DEFAULT_LEARNER, "--learner", LEARNER_EXPECTED)
     if not isinstance(cls, type):
         raise SpecError(f"--learner {spec!r} is a {type(cls).__name__}, not a class; expected {LEARNER_EXPECTED}")

@@ -116,7 +116,7 @@ def build_model(obs_shape: Sequence[int], n_actions: int, model: str = "auto", k
     `device="meta"` builds the shapes only (no memory), for counting parameters.
     """
     if ":" in model:
-        from agents.custom import build_custom_model
+        from stagger.agents.custom import build_custom_model
         with torch.device(device) if device is not None else contextlib.nullcontext():
             return build_custom_model(model, obs_shape, n_actions)
     if model not in MODELS:

@@ -7,8 +7,8 @@ import time
 import numpy as np
 import torch
 
-from agents.models import build_model
-from agents.policy import Policy
+from stagger.agents.models import build_model
+from stagger.agents.policy import Policy
 
 
 def measure_inference_time(k: float, n_actions: int = 6, repeats: int = 10, warmup: int = 2,

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from launch.run import RunConfig, Supervisor  # noqa: E402
-from nodes.records import load  # noqa: E402
+from stagger.launch.run import RunConfig, Supervisor  # noqa: E402
+from stagger.nodes.records import load  # noqa: E402
 
 
 def env_fps(run_dir: Path) -> tuple[float, int, float]:

@@ -17,8 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from games.catcher import ROM_PATH, CatcherEnv  # noqa: E402
-from games.pyboy_game import PyBoyGame  # noqa: E402
+from stagger.games.catcher import ROM_PATH, CatcherEnv  # noqa: E402
+from stagger.games.pyboy_game import PyBoyGame  # noqa: E402
 
 
 def bench_env(steps: int, obs_type: str) -> float:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from launch.run import RunConfig, Supervisor  # noqa: E402
+from stagger.launch.run import RunConfig, Supervisor  # noqa: E402
 
 FPS = 59.7275
 GRID = [(0.5, 1), (2.5, 3), (5.5, 6), (14.5, 15), (29.5, 30), (59.5, 60), (6.0, 6), (6.0, 7)]

@@ -11,9 +11,9 @@ def bench():
 
 
 # Benchmarks defined in their own modules register here, one line each.
-from benchmarks.compute import compute  # noqa: E402
-from benchmarks.learning import learning  # noqa: E402
-from benchmarks.scaling import scaling  # noqa: E402
+from stagger.benchmarks.compute import compute  # noqa: E402
+from stagger.benchmarks.learning import learning  # noqa: E402
+from stagger.benchmarks.scaling import scaling  # noqa: E402
 
 bench.add_command(scaling)
 bench.add_command(learning)

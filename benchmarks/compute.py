@@ -46,7 +46,7 @@ def pick_k(measure, target: float = TARGET_FRAMES, fps: float = FPS, tries: int 
 
 def run_point(out: Path, name: str, k: float, n: int, duration: float, seed: int = 0) -> dict:
     """One realtime run: catcher, N inference nodes, the real model, no padding, no learner."""
-    from launch.run import RunConfig, RunError, Supervisor
+    from stagger.launch.run import RunConfig, RunError, Supervisor
     run_dir = out / "runs" / f"{name}_n{n}"
     shutil.rmtree(run_dir, ignore_errors=True)
     cfg = RunConfig(game="catcher", inference_nodes=n, inference_latency=0.0, model="impala", model_k=k,
@@ -123,7 +123,7 @@ def compute(out, duration, k_fixed, max_n, no_10m, seed):
     """Real compute, no padding: coverage, delay and lateness for N = 1 .. cores + 1."""
     import torch
 
-    from agents.timing import measure_inference_time
+    from stagger.agents.timing import measure_inference_time
     torch.set_num_threads(1)
     out, n_cores = Path(out), cores()
     max_n = max_n or n_cores + 1

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import click
 
-from measure.stats import mean_ci, t_quantile  # noqa: F401 (part of this module's interface)
+from stagger.measure.stats import mean_ci, t_quantile  # noqa: F401 (part of this module's interface)
 
 ROW_KEYS = ("game", "speed", "delay_frames", "mode", "seed", "frames", "final_return", "cpu_s")
 MODES = ("staggered", "sequential", "sequential-async")
@@ -45,7 +45,7 @@ def run_job(job: dict) -> dict:
     """One virtual-time training run (in a pool worker): its row and its episodes."""
     import torch
     torch.set_num_threads(1)
-    from nodes.virtual import VirtualConfig, run_virtual
+    from stagger.nodes.virtual import VirtualConfig, run_virtual
     t0, c0 = time.perf_counter(), time.process_time()
     res = run_virtual(VirtualConfig(**job["cfg"]))
     cpu = time.process_time() - c0  # this worker's CPU seconds for the run (one torch thread)
@@ -179,9 +179,9 @@ def learning(out_dir, quick, games, speeds, delays, frames, seeds, first_seed, m
              write_only, workers, obs, episode_frames, last_k, learn_every, target_every, n_step,
              learning_starts, explore):
     """Staggered vs sequential learning against inference delay (virtual time)."""
-    from benchmarks import learning_store as store
-    from benchmarks.learning_cost import cost_plot, cost_rows, format_cost
-    from measure.learning_plots import curves_plot, final_plot
+    from stagger.benchmarks import learning_store as store
+    from stagger.benchmarks.learning_cost import cost_plot, cost_rows, format_cost
+    from stagger.measure.learning_plots import curves_plot, final_plot
     grid = QUICK if quick else FULL
     delays = tuple(int(x) for x in delays.split(",")) if delays else grid["delays"]
     frames, seeds, last_k = frames or grid["frames"], seeds or grid["seeds"], last_k or grid["last_k"]

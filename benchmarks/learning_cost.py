@@ -50,7 +50,7 @@ def cost_plot(rows: list[dict], path) -> str:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from measure.learning_plots import MARKERS
+    from stagger.measure.learning_plots import MARKERS
     keys = sorted({(r["game"], r["speed"]) for r in rows}) or [("", "")]
     fig, axes = plt.subplots(len(keys), 2, figsize=(11, 3.8 * len(keys)), squeeze=False)
     for (ax_i, ax_c), key in zip(axes, keys):

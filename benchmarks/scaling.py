@@ -50,7 +50,7 @@ ABOVE = 2  # the search gives up this many nodes above theory + 1
 
 def theory_n(frames: float, k: int = 1) -> int:
     """The paper's N = ceil(t_theta / (k t_m)), t_theta in frames."""
-    from nodes.stagger import theory_nodes
+    from stagger.nodes.stagger import theory_nodes
     return theory_nodes(frames, 1.0, k)
 
 
@@ -176,7 +176,7 @@ def _f(v) -> str:
 def real_run_point(out: Path, duration: float, jitter_s: float, seed: int = 0):
     """``run_point`` doing a realtime run of catcher (no learner) into OUT/runs/."""
     def run_point(algo: str, frames: float, n: int) -> dict:
-        from launch.run import RunConfig, RunError, Supervisor
+        from stagger.launch.run import RunConfig, RunError, Supervisor
         run_dir = out / "runs" / f"{algo}_{frames:g}f_n{n:02d}"
         shutil.rmtree(run_dir, ignore_errors=True)
         cfg = RunConfig(game="catcher", inference_nodes=n, inference_latency=frames / FPS,
@@ -196,8 +196,8 @@ def real_run_point(out: Path, duration: float, jitter_s: float, seed: int = 0):
 
 def write_outputs(result: dict, out: Path, fps: float = FPS, extra: dict | None = None) -> list[str]:
     """scaling.json (rows only), scaling_details.json, and the PNG plots."""
-    from measure import plots
-    from measure.report import load_run
+    from stagger.measure import plots
+    from stagger.measure.report import load_run
     out.mkdir(parents=True, exist_ok=True)
     (out / "scaling.json").write_text(json.dumps([{k: r[k] for k in ROW_KEYS} for r in result["rows"]], indent=1))
     (out / "scaling_details.json").write_text(json.dumps({**(extra or {}), **result}, indent=1))
@@ -206,7 +206,7 @@ def write_outputs(result: dict, out: Path, fps: float = FPS, extra: dict | None 
              plots.coverage_vs_n(result["points"], out / "coverage_vs_n.png",
                                  (result["overhead_ms"]["p99"] or 1.5) * fps / 1e3)]
     if any(r["algorithm"] == "none" for r in result["rows"]):
-        from measure.plots_unstaggered import coverage_delay_vs_inference
+        from stagger.measure.plots_unstaggered import coverage_delay_vs_inference
         files.append(coverage_delay_vs_inference(result["rows"], out / "unstaggered_vs_inference.png"))
     pick = timeline_run(result)
     if pick is not None:

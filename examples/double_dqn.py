@@ -13,8 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.learner_api import Learner
-from agents.replay import ReplayBuffer
+from stagger.agents.learner_api import Learner
+from stagger.agents.replay import ReplayBuffer
 
 
 class DoubleDQN(Learner):

@@ -9,5 +9,5 @@ import gymnasium
 CATCHER_ID = "stagger/Catcher-v0"
 
 if CATCHER_ID not in gymnasium.registry:
-    gymnasium.register(id=CATCHER_ID, entry_point="games.catcher:CatcherEnv",
+    gymnasium.register(id=CATCHER_ID, entry_point="stagger.games.catcher:CatcherEnv",
                        max_episode_steps=None, nondeterministic=False)

@@ -13,7 +13,7 @@ import re
 
 import gymnasium as gym
 
-from games.screen84 import Screen84
+from stagger.games.screen84 import Screen84
 
 FPS = 60.0
 NOOP = 0

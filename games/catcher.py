@@ -25,8 +25,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from games import catcher_ram as cr
-from games.pyboy_game import GB_FPS, PyBoyGame
+from stagger.games import catcher_ram as cr
+from stagger.games.pyboy_game import GB_FPS, PyBoyGame
 
 ROM_PATH = Path(__file__).resolve().parent / "catcher" / "catcher.gb"
 OBS_TYPES = ("screen84", "screen", "ram")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from games.pyboy_game import GB_FPS, PyBoyGame
+from stagger.games.pyboy_game import GB_FPS, PyBoyGame
 
 ACTION_BUTTONS = (("a",), ("b",), ("left",), ("up",), ("right",), ("down",), ())
 ACTION_NAMES = ("A", "B", "LEFT", "UP", "RIGHT", "DOWN", "NOOP")

@@ -12,7 +12,7 @@ import importlib
 import gymnasium as gym
 import numpy as np
 
-from games.screen84 import Screen84, is_image_space
+from stagger.games.screen84 import Screen84, is_image_space
 
 DEFAULT_FPS = 30.0
 

@@ -8,9 +8,9 @@ come from RAM (`games.pokemon_rules`). An encounter is replayed until an episode
 
 from __future__ import annotations
 
-from games.encounters import EncounterWalk, list_states
-from games.gb_env import GameBoyEnv
-from games.pokemon_rules import GAMES, PokemonRam, addresses, make_rules
+from stagger.games.encounters import EncounterWalk, list_states
+from stagger.games.gb_env import GameBoyEnv
+from stagger.games.pokemon_rules import GAMES, PokemonRam, addresses, make_rules
 
 
 class PokemonEnv(GameBoyEnv):

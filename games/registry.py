@@ -14,9 +14,9 @@ import sys
 
 import gymnasium as gym
 
-from games.pokemon_rules import GAMES as POKEMON_GAMES
-from games.pokemon_rules import SETTINGS
-from games.roms import KNOWN_SHA256, RomMatch, locate_rom
+from stagger.games.pokemon_rules import GAMES as POKEMON_GAMES
+from stagger.games.pokemon_rules import SETTINGS
+from stagger.games.roms import KNOWN_SHA256, RomMatch, locate_rom
 
 GAMES = ["catcher", "tetris", *POKEMON_GAMES, "atari/<game>", "gym:<id or module:callable>"]
 ROM_OPTIONS = {"rom", "rom_dir", "allow_unknown_rom"}
@@ -89,7 +89,7 @@ def preflight(name: str, options: dict | None = None, env=os.environ) -> tuple[d
         if match.warning:
             warnings_out.append(match.warning)
     if kind == "pokemon":
-        from games.encounters import list_states
+        from stagger.games.encounters import list_states
         if opts.get("states") is None:
             raise ValueError(f"{name} needs --states DIR: a directory of PyBoy save states, one "
                              f"per encounter, in story order (see the README)")
@@ -97,7 +97,7 @@ def preflight(name: str, options: dict | None = None, env=os.environ) -> tuple[d
             raise ValueError(f"--setting {opts['setting']!r}; allowed: {', '.join(SETTINGS)}")
         list_states(opts["states"])
     if kind == "atari":
-        from games.atari import ale_name
+        from stagger.games.atari import ale_name
         ale_name(name.split("/", 1)[1])
     return opts, warnings_out
 
@@ -106,13 +106,13 @@ def make_game(name: str, **options) -> gym.Env:
     """Build the env for `name`. ROM games find their ROM here unless `rom` is already a path."""
     kind = _kind(name)
     if kind == "catcher":
-        from games.catcher import CatcherEnv
+        from stagger.games.catcher import CatcherEnv
         return CatcherEnv(**_options(kind, name, options))
     if kind == "atari":
-        from games.atari import make_atari
+        from stagger.games.atari import make_atari
         return make_atari(name.split("/", 1)[1], **_options(kind, name, options))
     if kind == "gym":
-        from games.gym_adapter import make_gym
+        from stagger.games.gym_adapter import make_gym
         opts = _options(kind, name, options)
         return make_gym(name[len("gym:"):], **opts.pop("env_kwargs", {}), **opts)
     opts, warns = preflight(name, options)
@@ -120,9 +120,9 @@ def make_game(name: str, **options) -> gym.Env:
     for w in warns:                      # also in the env node's log, not only the CLI's
         print(w, file=sys.stderr)
     if kind == "tetris":
-        from games.tetris import TetrisEnv
+        from stagger.games.tetris import TetrisEnv
         return TetrisEnv(**opts)
-    from games.pokemon import PokemonEnv
+    from stagger.games.pokemon import PokemonEnv
     return PokemonEnv(game=name.lower(), **opts)
 
 

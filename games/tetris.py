@@ -10,8 +10,8 @@ ends at game over (hGameState != 0).
 
 from __future__ import annotations
 
-from games.gb_env import GameBoyEnv
-from games.tetris_rules import (GAME_STATE_ADDR, IN_GAME, LEVEL_SELECT, TYPE_A_LEVEL_ADDR,
+from stagger.games.gb_env import GameBoyEnv
+from stagger.games.tetris_rules import (GAME_STATE_ADDR, IN_GAME, LEVEL_SELECT, TYPE_A_LEVEL_ADDR,
                                 TetrisRam, TetrisRules)
 
 TITLE_SCREEN = 0x07

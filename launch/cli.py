@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from launch.cli_fields import NOT_ON_CLI, field_options, field_values
-from launch.config_file import config_option
-from launch.lazy_group import LazyGroup
-from launch.models_cmd import LATENCY, SIZES, model_and_latency
-from launch.models_cmd import models as models_cmd
-from launch.plan import OVERHEAD_S, plan
-from launch.run_config import RunConfig
-from nodes.options import default_of
+from stagger.launch.cli_fields import NOT_ON_CLI, field_options, field_values
+from stagger.launch.config_file import config_option
+from stagger.launch.lazy_group import LazyGroup
+from stagger.launch.models_cmd import LATENCY, SIZES, model_and_latency
+from stagger.launch.models_cmd import models as models_cmd
+from stagger.launch.plan import OVERHEAD_S, plan
+from stagger.launch.run_config import RunConfig
+from stagger.nodes.options import default_of
 
 
 def _version() -> str:
@@ -26,7 +26,7 @@ def _version() -> str:
         return "0.1.0"
 
 
-@click.group(cls=LazyGroup, lazy_subcommands={"bench": "benchmarks.cli:bench"},
+@click.group(cls=LazyGroup, lazy_subcommands={"bench": "stagger.benchmarks.cli:bench"},
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="stagger")
 def main():
@@ -96,15 +96,15 @@ RUN_OVERRIDES = {
 def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting, level, size, quiet,
         time_mode, delay_frames, frames, **fields):
     """Run every node of a run on this machine and print the summary."""
-    from launch.run import RunError, Supervisor
-    from launch.status import StatusLine
+    from stagger.launch.run import RunError, Supervisor
+    from stagger.launch.status import StatusLine
 
     v = field_values(RunConfig, fields)
     game, mode, action_every = v["game"], v["mode"], v["action_every"]
     game_options = _game_options(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps,
                                  states=states, setting=setting, level=level)
     try:
-        from games.registry import preflight
+        from stagger.games.registry import preflight
         game_options, warnings = preflight(game, game_options)
     except ValueError as exc:
         raise click.ClickException(str(exc))
@@ -113,7 +113,7 @@ def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting
     model_k, inference_latency, latency_label = model_and_latency(
         game, game_options, v["model"], size, v["model_k"], v["inference_latency"])
     if v["inference_nodes"] == "auto":  # the plan's N at the game's own frame rate
-        from launch.run import probe_game
+        from stagger.launch.run import probe_game
         game_fps = fps or probe_game(game, game_options)["fps"]
         n = plan(inference_latency, game_fps, action_every, overhead_s=v["margin_s"])["inference_nodes_with_overhead"]
     else:
@@ -124,10 +124,10 @@ def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting
     run_dir = v["run_dir"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}"
     if time_mode == "virtual":
         from dataclasses import fields as dc_fields
-        from launch.preflight import check_specs
-        from launch.run import probe_game
-        from launch.virtual_run import run_virtual_cli
-        from nodes.virtual import VirtualConfig
+        from stagger.launch.preflight import check_specs
+        from stagger.launch.run import probe_game
+        from stagger.launch.virtual_run import run_virtual_cli
+        from stagger.nodes.virtual import VirtualConfig
         try:  # your own model and learner, before anything runs
             check_specs(v["model"], v["learner_spec"] if v["learner"] else "", probe_game(game, game_options),
                         v["seed"])
@@ -184,7 +184,7 @@ def plan_cmd(inference_time, fps, action_every, learn_time, overhead):
 @click.argument("trace", type=click.Path(exists=True, dir_okay=False))
 def replay(trace):
     """Replay a recorded node trace (inference or env) into the node's core and compare."""
-    from nodes.replay import replay as do_replay
+    from stagger.nodes.replay import replay as do_replay
     res = do_replay(trace)
     diff = res.first_difference()
     click.echo(f"{len(res.expected)} recorded outputs, {len(res.got)} replayed")
@@ -212,8 +212,8 @@ def node(kind, opts_file, connect, node_id, run_dir, connection_file, keys_dir, 
     """Run one node in the foreground (to join a run from another machine)."""
     from dataclasses import replace
 
-    from launch.node import run_node
-    from nodes.options import OptionsError, load
+    from stagger.launch.node import run_node
+    from stagger.nodes.options import OptionsError, load
     if resume and kind != "learner":
         raise click.BadParameter(f"only a learner resumes, not a {kind} node", param_hint="--resume")
     data = json.loads(Path(opts_file).read_text()) if opts_file else {}
@@ -222,7 +222,7 @@ def node(kind, opts_file, connect, node_id, run_dir, connection_file, keys_dir, 
     except OptionsError as exc:
         raise click.ClickException(f"{opts_file}: {exc}")
     if connection_file:
-        from launch.remote import connection
+        from stagger.launch.remote import connection
         try:
             conn_doc = connection.read(connection_file)
             default_id = f"{kind}-{connection.short_host()}" if kind == "inference" else kind
@@ -248,13 +248,13 @@ def node(kind, opts_file, connect, node_id, run_dir, connection_file, keys_dir, 
 # Commands defined in their own modules register here, one line each.
 # (keep this block at the end of the file)
 # (`stagger bench` is loaded by name from benchmarks.cli: see LazyGroup)
-from measure.report import report  # noqa: E402
+from stagger.measure.report import report  # noqa: E402
 main.add_command(report)
 main.add_command(models_cmd)
-from launch.remote.command import agent as agent_cmd, launch as launch_cmd  # noqa: E402
+from stagger.launch.remote.command import agent as agent_cmd, launch as launch_cmd  # noqa: E402
 main.add_command(launch_cmd)
 main.add_command(agent_cmd)
-from launch.top import top as top_cmd  # noqa: E402
+from stagger.launch.top import top as top_cmd  # noqa: E402
 main.add_command(top_cmd)
 
 

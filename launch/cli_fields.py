@@ -15,7 +15,7 @@ import typing
 
 import click
 
-from nodes.options import default_of, fields_of
+from stagger.nodes.options import default_of, fields_of
 
 # fields of RunConfig that no command line sets, and why
 NOT_ON_CLI = {"game_options": "built from the game flags (--speed, --rom, --states, ...)"}

@@ -21,8 +21,8 @@ NOT_FROM_FILE = ("config", "help")
 def recorded_keys() -> set[str]:
     """Keys of a run's config.json that record what happened, not options: what the run
     recorded (launch.run_config.RECORDED) and the game's probed facts (GameFacts)."""
-    from launch.run_config import RECORDED
-    from nodes.options import GameFacts, fields_of
+    from stagger.launch.run_config import RECORDED
+    from stagger.nodes.options import GameFacts, fields_of
     return set(RECORDED) | set(fields_of(GameFacts))
 
 

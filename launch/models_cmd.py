@@ -57,7 +57,7 @@ def inference_time(model: str, k: float, obs_shape=(84, 84), n_actions: int = 6,
     found = cached_time(model, k, obs_shape)
     if found is not None or not measure:
         return found
-    from agents.timing import measure_inference_time
+    from stagger.agents.timing import measure_inference_time
     big = k > 7                                   # 100m: seconds per pass, 1b: ~10 s
     seconds = measure_inference_time(k, n_actions, repeats=3 if big else 10, warmup=1 if big else 2,
                                      obs_shape=tuple(obs_shape), model=_model_name(model, obs_shape))
@@ -111,7 +111,7 @@ def resolve_latency(value, model: str, k: float, obs_shape, n_actions: int) -> t
         return float(value), "simulated"
     size = value.partition(":")[2]
     if size:
-        from agents.models import PRESETS
+        from stagger.agents.models import PRESETS
         model, k = ("impala" if model == "auto" else model), PRESETS[size]
     seconds = inference_time(model, k, obs_shape, n_actions)
     what = f"{_model_name(model, obs_shape)} k={k:g}" + (f", preset {size}" if size else "")
@@ -131,14 +131,14 @@ def model_and_latency(game: str, game_options: dict, model: str, size: str | Non
     """
     if model_k is None:
         if size:
-            from agents.models import PRESETS
+            from stagger.agents.models import PRESETS
             model_k = float(PRESETS[size.lower()])
         else:
-            from nodes.options import ModelPart, default_of
+            from stagger.nodes.options import ModelPart, default_of
             model_k = default_of(ModelPart, "model_k")
     if not isinstance(latency, str):
         return model_k, float(latency), "simulated"
-    from launch.run import probe_game
+    from stagger.launch.run import probe_game
     try:
         game_info = probe_game(game, game_options)
         seconds, label = resolve_latency(latency, model, model_k, game_info["obs_shape"],
@@ -150,8 +150,8 @@ def model_and_latency(game: str, game_options: dict, model: str, size: str | Non
 
 # -- the command ----------------------------------------------------------------------------
 def preset_rows(measure: bool, max_size: str, fps: float) -> list[dict]:
-    from agents.models import PRESETS, count_parameters
-    from launch.plan import plan
+    from stagger.agents.models import PRESETS, count_parameters
+    from stagger.launch.plan import plan
     rows = []
     limit = SIZES.index(max_size)
     for i, (size, k) in enumerate(PRESETS.items()):

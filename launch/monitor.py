@@ -20,10 +20,10 @@ from pathlib import Path
 
 import zmq
 
-from measure.live import LiveState, render
-from nodes.core import Out
-from protocol import codec
-from protocol.messages import Stats
+from stagger.measure.live import LiveState, render
+from stagger.nodes.core import Out
+from stagger.protocol import codec
+from stagger.protocol.messages import Stats
 
 RUN_EVERY_S = 0.25  # how often the "run" Stats goes out
 
@@ -54,7 +54,7 @@ class Watch:
             self.dropped += 1
         self.state.ingest(msg.node, msg.kind, msg.data, time.monotonic())
         if self.tb is None and self.tb_dir is not None:
-            from measure.tensorboard import TensorBoardWriter
+            from stagger.measure.tensorboard import TensorBoardWriter
             self.tb = TensorBoardWriter(self.tb_dir)
         if self.tb is not None:
             self.tb.ingest(msg.node, msg.kind, msg.data)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from nodes.options import ClockPart, RunWide, default_of
-from nodes.stagger import theory_nodes, ticks_needed
+from stagger.nodes.options import ClockPart, RunWide, default_of
+from stagger.nodes.stagger import theory_nodes, ticks_needed
 
 OVERHEAD_S = default_of(ClockPart, "margin_s")  # the clock's allowance for the framework's overhead
 

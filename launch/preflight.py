@@ -8,8 +8,8 @@ from __future__ import annotations
 
 def check_devices(cfg) -> None:
     """The run's devices exist on this machine (`stagger run`; a launch checks on each host)."""
-    from agents.device import DeviceError, check_device
-    from launch.run import RunError
+    from stagger.agents.device import DeviceError, check_device
+    from stagger.launch.run import RunError
     for option, dev in (("--device", cfg.device), ("--learner-device", cfg.learner_device or cfg.device)):
         try:
             check_device(dev)
@@ -21,8 +21,8 @@ def check_specs(model: str, learner_spec: str, game: dict, seed: int = 0) -> Non
     """Your own ``--model`` builds an nn.Module whose output for a batch is (B, n_actions); your
     own ``--learner`` is a Learner whose weights the inference nodes' model can load. Raises
     agents.custom.SpecError (a ValueError) naming what was expected."""
-    from agents.custom import SpecError, check_model, is_spec
-    from agents.models import build_model
+    from stagger.agents.custom import SpecError, check_model, is_spec
+    from stagger.agents.models import build_model
     shape, n = tuple(game["obs_shape"]), int(game["policy_actions"])
     if not is_spec(model) and not learner_spec:
         return  # the built-in networks and DQN are known to fit
@@ -33,7 +33,7 @@ def check_specs(model: str, learner_spec: str, game: dict, seed: int = 0) -> Non
     if net is not None:
         check_model(net, model, shape, n, game.get("obs_dtype", "uint8"))
     if learner_spec:
-        from agents.learner_api import LearnerSettings, make_learner
+        from stagger.agents.learner_api import LearnerSettings, make_learner
         factory = (lambda: build_model(shape, n, model=model)) if is_spec(model) else \
             (lambda: build_model(shape, n, model=model, k=0.0625))
         learner = make_learner(learner_spec, factory, n, LearnerSettings(seed=seed))
@@ -48,8 +48,8 @@ def check_specs(model: str, learner_spec: str, game: dict, seed: int = 0) -> Non
 def check_run(cfg, game: dict, devices: bool = True) -> None:
     """Everything a run checks before its first node: devices (``devices=False`` for a launch:
     each node checks its own on its host), model, learner."""
-    from agents.custom import SpecError
-    from launch.run import RunError
+    from stagger.agents.custom import SpecError
+    from stagger.launch.run import RunError
     if devices:
         check_devices(cfg)
     try:

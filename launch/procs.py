@@ -24,9 +24,9 @@ class NodeProcess:
 
 
 def start_node(kind: str, opts, run_dir: Path) -> NodeProcess:
-    """Start ``python -m launch.node KIND OPTS`` (``opts``: the node's nodes.options object,
+    """Start ``python -m stagger.launch.node KIND OPTS`` (``opts``: the node's nodes.options object,
     written to ``nodes/<node>.json``) with stdout/stderr to ``logs/<node>.log``."""
-    from nodes.options import to_dict
+    from stagger.nodes.options import to_dict
     node_id = opts.node_id
     (run_dir / "nodes").mkdir(parents=True, exist_ok=True)
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -37,7 +37,7 @@ def start_node(kind: str, opts, run_dir: Path) -> NodeProcess:
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else root
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "launch.node", kind, str(opts_path)],
+        proc = subprocess.Popen([sys.executable, "-m", "stagger.launch.node", kind, str(opts_path)],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)
     return NodeProcess(node_id, kind, proc, log_path)

@@ -12,13 +12,13 @@ import json
 import time
 from pathlib import Path
 
-from launch import cpu
-from launch.monitor import Watch
-from launch.procs import NodeProcess, start_node, stop_nodes
-from launch.run_config import MODES, RunConfig, config_doc, read_config  # noqa: F401 (RunConfig lives here too)
-from launch.status import StatusLine
-from measure.summary import write_summary
-from nodes.options import KINDS, project
+from stagger.launch import cpu
+from stagger.launch.monitor import Watch
+from stagger.launch.procs import NodeProcess, start_node, stop_nodes
+from stagger.launch.run_config import MODES, RunConfig, config_doc, read_config  # noqa: F401 (RunConfig lives here too)
+from stagger.launch.status import StatusLine
+from stagger.measure.summary import write_summary
+from stagger.nodes.options import KINDS, project
 
 
 class RunError(RuntimeError):
@@ -27,7 +27,7 @@ class RunError(RuntimeError):
 
 def probe_game(game: str, options: dict) -> dict:
     """Frame rate, observation shape and action counts, from one instance of the game."""
-    from games.registry import make_game
+    from stagger.games.registry import make_game
     env = make_game(game, **options)
     try:
         obs, _ = env.reset(seed=0)
@@ -44,7 +44,7 @@ class Supervisor:
     """Starts, watches and stops the nodes of one run; collects their stats."""
 
     def __init__(self, cfg: RunConfig, status: StatusLine | None = None):
-        from nodes.runtime import Runtime
+        from stagger.nodes.runtime import Runtime
         self.cfg = cfg
         self.run_dir = Path(cfg.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +136,7 @@ class Supervisor:
         self.game = probe_game(c.game, c.game_options)
         config = config_doc(c, self.game, stats_endpoint=self.stats_ep)
         try:
-            from launch.preflight import check_run
+            from stagger.launch.preflight import check_run
             check_run(c, self.game)  # devices, your own model and learner: before any node starts
             learner = c.mode != "staggered" or c.learner
             self.start("env", "env", {"expect_learner": learner}, ("obs", "actions", "experience"))
@@ -185,7 +185,7 @@ class Supervisor:
         """RUN_DIR/connection.json, as ``stagger launch`` writes it: a node started by hand
         (``stagger node inference --connection FILE``, or any client of PROTOCOL.md) joins."""
         import secrets
-        from launch.remote import connection
+        from stagger.launch.remote import connection
         kinds = {k: self.node_options(k, "", **self.kind_values.get(k, {}))
                  for k in ("env", "clock", "inference", "learner")}
         doc = connection.make(secrets.token_hex(8), self.endpoints, security={"mechanism": "none"},

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from nodes.options import (
+from stagger.nodes.options import (
     ActingPart, ClockPart, EnvPart, GameFacts, LearningPart, ModelPart, RunWide, fields_of, from_dict, opt, project,
     to_dict,
 )

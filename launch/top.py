@@ -14,7 +14,7 @@ def monitor_address(run_dir: str | None, connection_file: str | None, keys: str 
                     wait_s: float) -> tuple[str, str | None]:
     """(endpoint, CurveZMQ keys directory or None) of a run's monitor PUB."""
     if connection_file:
-        from launch.remote import connection
+        from stagger.launch.remote import connection
         try:
             conn = connection.read(connection_file)
         except connection.ConnectionFileError as exc:
@@ -45,10 +45,10 @@ def monitor_address(run_dir: str | None, connection_file: str | None, keys: str 
 
 def subscribe(ctx, endpoint: str, keys_dir: str | None):
     """A SUB on a run's monitor PUB (a CurveZMQ client with the run's keys if it has them)."""
-    from protocol.topology import make_socket
+    from stagger.protocol.topology import make_socket
     sock = make_socket(ctx, "monitor", "connect")
     if keys_dir:
-        from nodes.security import CurveKeys
+        from stagger.nodes.security import CurveKeys
         CurveKeys.load(Path(keys_dir)).client(sock)
     sock.connect(endpoint)
     return sock
@@ -58,8 +58,8 @@ def receive(sock, state) -> int:
     """Every Stats waiting on ``sock``, into ``state``; returns how many (bad ones are skipped)."""
     import zmq
 
-    from protocol.errors import ProtocolError
-    from protocol.topology import decode_on
+    from stagger.protocol.errors import ProtocolError
+    from stagger.protocol.topology import decode_on
     n = 0
     while True:
         try:
@@ -79,7 +79,7 @@ def watch(endpoint: str, keys_dir: str | None, refresh: float, exit_when_done: b
     from rich.console import Console
     from rich.live import Live
 
-    from measure.live import LiveState, render
+    from stagger.measure.live import LiveState, render
 
     ctx = zmq.Context()
     sock = subscribe(ctx, endpoint, keys_dir)

@@ -16,15 +16,15 @@ import numpy as np
 
 def delay_for(game: str, game_options: dict, delay_frames: int | None, latency_s: float) -> tuple[int, float]:
     """(d, fps): ``delay_frames`` if given, else ceil(latency * fps) of the game."""
-    from launch.run import probe_game
-    from nodes.virtual import delay_from_latency
+    from stagger.launch.run import probe_game
+    from stagger.nodes.virtual import delay_from_latency
     fps = probe_game(game, game_options)["fps"]
     return (int(delay_frames) if delay_frames else delay_from_latency(latency_s, fps)), fps
 
 
 def write_run_dir(run_dir, cfg, res, algorithm: str = "max_time") -> dict:
     """Write the run directory of a finished virtual run; returns the summary."""
-    from nodes.virtual import summary as make_summary
+    from stagger.nodes.virtual import summary as make_summary
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     rec = dict(res.records)
@@ -46,7 +46,7 @@ def write_run_dir(run_dir, cfg, res, algorithm: str = "max_time") -> dict:
 def run_virtual_cli(echo, *, game: str, game_options: dict, mode: str, nodes: int, delay_frames: int | None,
                     latency_s: float, frames: int, run_dir: str, algorithm: str, **options) -> dict:
     """Derive d, run, write the run directory; ``echo`` prints the headline."""
-    from nodes.virtual import VirtualConfig, run_virtual
+    from stagger.nodes.virtual import VirtualConfig, run_virtual
     d, fps = delay_for(game, game_options, delay_frames, latency_s)
     cfg = VirtualConfig(game=game, game_options=game_options, mode=mode, delay_frames=d, nodes=nodes,
                         frames=frames, algorithm=algorithm if mode == "staggered" else "max_time", **options)

@@ -13,7 +13,7 @@ MARKERS = {"staggered": "o-", "sequential": "s--", "sequential-async": "^:"}
 
 def band(curves) -> tuple[np.ndarray, np.ndarray]:
     """Mean over seeds and the 95 % t half-width (0 where fewer than 2 seeds have a value)."""
-    from measure.stats import t_quantile
+    from stagger.measure.stats import t_quantile
     a = np.asarray(curves, float)
     n = np.sum(~np.isnan(a), axis=0)
     with warnings.catch_warnings():  # a window with no episode in any seed stays NaN

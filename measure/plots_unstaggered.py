@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from measure.plots import DPI, SIZE, _save
+from stagger.measure.plots import DPI, SIZE, _save
 
 STYLE = {"max_time": ("o", "tab:blue"), "exp_time": ("x", "tab:green"), "none": ("s", "tab:red")}  # points: no line between t_theta
 

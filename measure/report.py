@@ -29,7 +29,7 @@ def _json(path: Path) -> dict:
 
 def load_run(run_dir) -> dict:
     """Records, summary, config and the derived frame rate and first measured frame."""
-    from nodes.records import load
+    from stagger.nodes.records import load
     run_dir = Path(run_dir)
     npz = run_dir / "env_frames.npz"
     if not npz.exists():
@@ -48,7 +48,7 @@ def load_run(run_dir) -> dict:
 
 def make_plots(run: dict, out_dir) -> dict[str, str]:
     """The four PNGs of one run into ``out_dir``; returns name -> path."""
-    from measure import plots
+    from stagger.measure import plots
     out_dir = Path(out_dir)
     rec, fps, ff = run["rec"], run["fps"], run["from_frame"]
     s = run["summary"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from measure.details import experience_accounting, node_details, resume_baseline
-from nodes.records import load, measure
+from stagger.measure.details import experience_accounting, node_details, resume_baseline
+from stagger.nodes.records import load, measure
 
 
 def _seq_dropped(counters: dict) -> int:

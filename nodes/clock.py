@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nodes.core import Out
-from nodes.membership import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT_S, Membership
-from nodes.options import ClockOptions, ClockPart, RunWide, default_of
-from nodes.stagger import Estimator, Schedule, make_schedule, ticks_needed
-from nodes.unstaggered import ALGORITHM as FREE_RUNNING, anchor_tick
-from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
+from stagger.nodes.core import Out
+from stagger.nodes.membership import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT_S, Membership
+from stagger.nodes.options import ClockOptions, ClockPart, RunWide, default_of
+from stagger.nodes.stagger import Estimator, Schedule, make_schedule, ticks_needed
+from stagger.nodes.unstaggered import ALGORITHM as FREE_RUNNING, anchor_tick
+from stagger.protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
 
 RESEND_S = 0.5  # PhaseMap re-broadcast period
 REPHASE_DOWN_MIN_S = 2.0  # a falling estimate re-phases at most this often (a rising one at once)
@@ -238,8 +238,8 @@ TIMER_S = 0.05
 
 def run(opts: ClockOptions) -> int:
     """The clock node's I/O loop."""
-    from nodes.end_of_run import end_of_run
-    from nodes.runtime import Runtime, log
+    from stagger.nodes.end_of_run import end_of_run
+    from stagger.nodes.runtime import Runtime, log
 
     rt = Runtime.for_node(opts, "clock")
     core = ClockCore(ClockConfig(

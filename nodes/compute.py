@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nodes.timebase import Clock
+from stagger.nodes.timebase import Clock
 
 COMPUTE_NICE = -10  # the worker thread's niceness (0 where the OS refuses a negative one)
 WARMUP_PASSES = 3

@@ -8,7 +8,7 @@ the clock's events (``details.json``: ``nodes.<id>.byes``, ``clock_events``).
 """
 from __future__ import annotations
 
-from nodes.clock import ClockCore, describe
+from stagger.nodes.clock import ClockCore, describe
 
 STOP_GRACE_S = 1.0  # how long the clock waits for the members' Byes
 STOP_RESEND_S = 0.25  # the Stop is repeated this often while members remain

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nodes.core import Out
-from nodes.options import EnvOptions, EnvPart, RunWide, default_of
-from nodes.records import FrameRecorder
-from protocol.messages import Action, Experience, Observation, Stats
+from stagger.nodes.core import Out
+from stagger.nodes.options import EnvOptions, EnvPart, RunWide, default_of
+from stagger.nodes.records import FrameRecorder
+from stagger.protocol.messages import Action, Experience, Observation, Stats
 
 DEFAULT_ACTIONS = ("noop", "repeat")
 PUB_RING = 4096  # frames whose publish time is remembered (for overhead)
@@ -156,7 +156,7 @@ STATS_EVERY_S = 0.5
 
 def make_core(opts: EnvOptions):
     """(EnvCore, env) from a node's options; run and replay share it."""
-    from games.registry import make_game
+    from stagger.games.registry import make_game
     env = make_game(opts.game, **opts.game_options)
     fps = float(opts.fps or env.unwrapped.fps)
     return EnvCore(env, EnvConfig(fps, opts.action_every, opts.default_action, opts.seed)), env
@@ -170,7 +170,7 @@ def run(opts: EnvOptions) -> int:
 
     import zmq
 
-    from nodes.runtime import Runtime, log
+    from stagger.nodes.runtime import Runtime, log
 
     rt = Runtime.for_node(opts, "env")
     core, env = make_core(opts)

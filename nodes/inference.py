@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nodes.clock import msg_to_schedule
-from nodes.core import Out
-from nodes.inflight import Job
-from nodes.options import InferenceOptions
-from nodes.membership import HEARTBEAT_INTERVAL_S as HEARTBEAT_EVERY_S
-from nodes.stagger import Schedule
-from nodes.unstaggered import FreeRunning
-from protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
-from protocol.topology import frame_topic
+from stagger.nodes.clock import msg_to_schedule
+from stagger.nodes.core import Out
+from stagger.nodes.inflight import Job
+from stagger.nodes.options import InferenceOptions
+from stagger.nodes.membership import HEARTBEAT_INTERVAL_S as HEARTBEAT_EVERY_S
+from stagger.nodes.stagger import Schedule
+from stagger.nodes.unstaggered import FreeRunning
+from stagger.protocol.messages import Action, Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
+from stagger.protocol.topology import frame_topic
 
 KEEP_SCHEDULES = 8  # phase maps remembered (a newer one may take effect later than an older)
 
@@ -193,11 +193,11 @@ def run(opts: InferenceOptions) -> int:
 
     import torch
 
-    from agents.policy import choose
-    from nodes.compute import ComputeWorker
-    from nodes.runtime import Runtime, log
+    from stagger.agents.policy import choose
+    from stagger.nodes.compute import ComputeWorker
+    from stagger.nodes.runtime import Runtime, log
 
-    from agents.device import check_device
+    from stagger.agents.device import check_device
     torch.set_num_threads(1)  # this I/O thread; the compute worker sets its own (--threads)
     check_device(opts.device)
     rt = Runtime.for_node(opts, "inference")
@@ -291,4 +291,4 @@ def _control(rt, core: InferenceCore, worker, ready: set[str]) -> None:
             worker.load(w.as_dict(), w.version)
 
 
-from nodes.inference_agent import make_agent, model_factory  # noqa: E402,F401 (this module's interface)
+from stagger.nodes.inference_agent import make_agent, model_factory  # noqa: E402,F401 (this module's interface)

@@ -6,7 +6,7 @@ from __future__ import annotations
 def model_factory(opts):
     """A zero-argument constructor of the run's Q-network (from the env's shapes); ``opts``
     has ModelPart and GameFacts fields."""
-    from agents.models import build_model
+    from stagger.agents.models import build_model
     shape, n = tuple(opts.obs_shape), opts.policy_actions
     return lambda: build_model(shape, n, model=opts.model, k=opts.model_k)
 
@@ -15,9 +15,9 @@ def make_agent(opts):
     """(core, policy, epsilon schedule) of an inference node; run and replay share it."""
     import torch
 
-    from agents.policy import Policy
-    from agents.schedule import EpsilonSchedule
-    from nodes.inference import InferenceConfig, InferenceCore
+    from stagger.agents.policy import Policy
+    from stagger.agents.schedule import EpsilonSchedule
+    from stagger.nodes.inference import InferenceConfig, InferenceCore
 
     core = InferenceCore(opts.node_id, InferenceConfig(opts.inference_latency, opts.latency_jitter, opts.node_seed))
     with torch.random.fork_rng(devices=[]):  # the same initial weights as the learner's

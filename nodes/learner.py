@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nodes.core import Out
-from nodes.options import LearnerOptions, LearningPart, default_of
-from protocol.messages import Stats, Weights
+from stagger.nodes.core import Out
+from stagger.nodes.options import LearnerOptions, LearningPart, default_of
+from stagger.protocol.messages import Stats, Weights
 
 
 @dataclass
@@ -29,7 +29,7 @@ class LearnerCore:
     """Pure learning bookkeeping around a Learner (agents/learner_api.py)."""
 
     def __init__(self, learner, cfg: LearnerConfig, ring_frames: int = 1280):
-        from agents.transitions import TransitionBuilder
+        from stagger.agents.transitions import TransitionBuilder
         self.learner = learner
         self.cfg = cfg
         self.builder = TransitionBuilder(cfg.gamma, cfg.n_step, ring_frames)
@@ -81,8 +81,8 @@ class LearnerCore:
 def make_learner(opts):
     """The run's Learner (``opts.learner_spec``, DQN by default) and the LearnerConfig it needs;
     ``opts`` has LearningPart, ModelPart and GameFacts fields (a learner's or sequential agent's)."""
-    from agents.learner_api import make_learner as build, settings_from
-    from nodes.inference import model_factory
+    from stagger.agents.learner_api import make_learner as build, settings_from
+    from stagger.nodes.inference import model_factory
     settings = settings_from(opts)
     learner = build(opts.learner_spec, model_factory(opts), opts.policy_actions, settings)
     cfg = LearnerConfig(opts.learn_every, opts.publish_every, opts.checkpoint_every, settings.gamma, settings.n_step)
@@ -122,9 +122,9 @@ def run(opts: LearnerOptions) -> int:
     """The learner node's I/O loop."""
     import torch
 
-    from nodes.runtime import Runtime, log
+    from stagger.nodes.runtime import Runtime, log
 
-    from agents.device import check_device
+    from stagger.agents.device import check_device
     torch.set_num_threads(opts.threads)
     check_device(opts.learner_device or opts.device)
     rt = Runtime.for_node(opts, "learner")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from protocol.messages import PhaseMap, Stop, Weights, Welcome
-from protocol.trace import TraceReader
+from stagger.protocol.messages import PhaseMap, Stop, Weights, Welcome
+from stagger.protocol.trace import TraceReader
 
 
 @dataclass
@@ -43,8 +43,8 @@ def _records(path):
 
 
 def replay_inference(path) -> ReplayResult:
-    from nodes.inference import make_agent
-    from nodes.options import load_trace
+    from stagger.nodes.inference import make_agent
+    from stagger.nodes.options import load_trace
     meta, records = _records(path)
     core, policy, eps = make_agent(load_trace("inference", meta["opts"]))
     res = ReplayResult()
@@ -103,8 +103,8 @@ def _digest(array) -> str:
 
 
 def replay_env(path) -> ReplayResult:
-    from nodes.env import make_core
-    from nodes.options import load_trace
+    from stagger.nodes.env import make_core
+    from stagger.nodes.options import load_trace
     meta, records = _records(path)
     core, env = make_core(load_trace("env", meta["opts"]))
     res = ReplayResult()

@@ -15,13 +15,13 @@ from collections import Counter
 
 import zmq
 
-from nodes.core import Out
-from nodes.stats_totals import with_totals
-from nodes.timebase import Clock
-from protocol.errors import ProtocolError
-from protocol.seq import SeqCounter
-from protocol.topology import CHANNELS, bind, decode_on, make_socket, new_subscriptions
-from protocol import codec
+from stagger.nodes.core import Out
+from stagger.nodes.stats_totals import with_totals
+from stagger.nodes.timebase import Clock
+from stagger.protocol.errors import ProtocolError
+from stagger.protocol.seq import SeqCounter
+from stagger.protocol.topology import CHANNELS, bind, decode_on, make_socket, new_subscriptions
+from stagger.protocol import codec
 
 log = logging.getLogger("stagger")
 REJECT_LOG, REJECT_LOG_EVERY = 10, 1000  # rejections logged per reason: the first 10, then 1 in 1000
@@ -59,15 +59,15 @@ class Runtime:
         trace = None
         if opts.trace:
             from pathlib import Path
-            from nodes.options import to_dict
-            from protocol.trace import TraceWriter
+            from stagger.nodes.options import to_dict
+            from stagger.protocol.trace import TraceWriter
             path = Path(opts.run_dir) / "traces" / f"{opts.node_id}.trace"
             path.parent.mkdir(parents=True, exist_ok=True)
             trace = TraceWriter(path, meta={"node": opts.node_id, "kind": kind,
                                             "opts": {k: v for k, v in to_dict(opts).items() if k != "connect"}})
         # before the zmq context: its I/O thread inherits the scheduling class
         priority = set_priority(kind) if opts.realtime_priority else "default"
-        from nodes.security import from_opts  # CurveZMQ when the run leaves loopback
+        from stagger.nodes.security import from_opts  # CurveZMQ when the run leaves loopback
         rt = cls(opts.node_id, kind, host=opts.bind_host, trace=trace,
                  security=from_opts(opts), advertise=opts.advertise_host or None)
         rt.hostname = opts.host_label or rt.hostname  # the host as the launcher names it

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 
-from nodes.core import Out
-from nodes.inference import InferenceConfig, InferenceCore, model_factory
-from nodes.learner import LearnerCore, make_learner, save_checkpoint
-from nodes.options import SequentialOptions
-from protocol.messages import Stats
+from stagger.nodes.core import Out
+from stagger.nodes.inference import InferenceConfig, InferenceCore, model_factory
+from stagger.nodes.learner import LearnerCore, make_learner, save_checkpoint
+from stagger.nodes.options import SequentialOptions
+from stagger.protocol.messages import Stats
 
 
 def run(opts: SequentialOptions) -> int:
     import torch
 
-    from agents.policy import Policy, choose
-    from agents.schedule import EpsilonSchedule
-    from nodes.runtime import Runtime, log
+    from stagger.agents.policy import Policy, choose
+    from stagger.agents.schedule import EpsilonSchedule
+    from stagger.nodes.runtime import Runtime, log
 
-    from agents.device import check_device
+    from stagger.agents.device import check_device
     torch.set_num_threads(opts.threads)
     for dev in (opts.device, opts.learner_device or opts.device):
         check_device(dev)

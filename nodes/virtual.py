@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from nodes.options import ActingPart, EnvPart, LearningPart, ModelPart, RunWide, like
+from stagger.nodes.options import ActingPart, EnvPart, LearningPart, ModelPart, RunWide, like
 
 MODES = ("staggered", "sequential", "sequential-async")
 ALGORITHMS = ("max_time", "exp_time", "none")  # none: unstaggered (nodes/unstaggered.py)
@@ -101,7 +101,7 @@ class VirtualResult:
 def _opts(cfg: VirtualConfig, env):
     """The options of the virtual run's agents (a SequentialOptions has every field they read)."""
     from dataclasses import asdict
-    from nodes.options import SequentialOptions, project
+    from stagger.nodes.options import SequentialOptions, project
     obs, _ = env.reset(seed=cfg.seed)
     u = env.unwrapped
     return project(SequentialOptions, asdict(cfg), obs_shape=tuple(np.shape(obs)),
@@ -112,8 +112,8 @@ def _opts(cfg: VirtualConfig, env):
 def _act(policy, obs, epsilon: float, rng) -> tuple[int, bool, float]:
     """(action, greedy, real seconds of the forward pass): every action is a real pass; its
     wall time is reported (``inference_real_ms``), while virtual time counts d frames."""
-    from agents.policy import choose
-    from nodes.timebase import Clock
+    from stagger.agents.policy import choose
+    from stagger.nodes.timebase import Clock
     coin = policy.explore(epsilon, rng)
     clock = Clock()
     t0 = clock.now()
@@ -125,9 +125,9 @@ class _Staggered:
     """N inference cores on one schedule; returns (landing frame, Action) for each start."""
 
     def __init__(self, opts, cfg: VirtualConfig, fps: float):
-        from nodes.clock import schedule_to_msg
-        from nodes.inference import InferenceConfig, InferenceCore, make_agent
-        from nodes.stagger import make_schedule
+        from stagger.nodes.clock import schedule_to_msg
+        from stagger.nodes.inference import InferenceConfig, InferenceCore, make_agent
+        from stagger.nodes.stagger import make_schedule
         n = cfg.nodes or cfg.delay_frames
         first, self.policy, self.eps = make_agent(replace(opts, node_id="inf00", node_seed=cfg.seed * 1000))
         self.cores = {"inf00": first}
@@ -136,7 +136,7 @@ class _Staggered:
             self.cores[nid] = InferenceCore(nid, InferenceConfig(opts.inference_latency, 0.0, cfg.seed * 1000 + i))
         self.free = cfg.algorithm == "none"
         if self.free:  # every core free at frame 0: they start together (nodes/unstaggered.py)
-            from nodes.unstaggered import free_running_starts
+            from stagger.nodes.unstaggered import free_running_starts
             starts = free_running_starts(dict.fromkeys(self.cores, 0), cfg.delay_frames, cfg.frames)
             self.starters: dict[int, list] = {}
             for t, nid in starts:
@@ -182,9 +182,9 @@ class _Sequential:
     """One agent: infer (d frames), then learn what is owed, then look at the world again."""
 
     def __init__(self, opts, cfg: VirtualConfig, fps: float, learner, background: bool = False):
-        from agents.policy import Policy
-        from agents.schedule import EpsilonSchedule
-        from nodes.inference import InferenceConfig, InferenceCore, model_factory
+        from stagger.agents.policy import Policy
+        from stagger.agents.schedule import EpsilonSchedule
+        from stagger.nodes.inference import InferenceConfig, InferenceCore, model_factory
         import torch
         self.core = InferenceCore("agent", InferenceConfig(opts.inference_latency, 0.0, cfg.seed * 1000))
         with torch.random.fork_rng(devices=[]):
@@ -225,10 +225,10 @@ def run_virtual(cfg: VirtualConfig) -> VirtualResult:
     """One virtual-time run; deterministic for ``cfg.seed``."""
     import torch
 
-    from games.registry import make_game
-    from nodes.env import EnvConfig, EnvCore
-    from nodes.learner import LearnerCore, make_learner
-    from nodes.records import measure
+    from stagger.games.registry import make_game
+    from stagger.nodes.env import EnvConfig, EnvCore
+    from stagger.nodes.learner import LearnerCore, make_learner
+    from stagger.nodes.records import measure
 
     torch.set_num_threads(1)
     torch.manual_seed(cfg.seed)

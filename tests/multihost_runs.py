@@ -15,11 +15,11 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 ROOT = Path(__file__).resolve().parent.parent
-REMOTE_CMD = f"cd {ROOT} && exec {sys.executable} -m launch.cli"
+REMOTE_CMD = f"cd {ROOT} && exec {sys.executable} -m stagger.launch.cli"
 
 
 def launch_argv(hosts, run_dir: Path, *args) -> list[str]:
-    return [sys.executable, "-m", "launch.cli", "launch", "--ssh-config", str(hosts.ssh_config),
+    return [sys.executable, "-m", "stagger.launch.cli", "launch", "--ssh-config", str(hosts.ssh_config),
             "--remote-cmd", REMOTE_CMD, "--run-dir", str(run_dir), "--join-timeout", "150", *map(str, args)]
 
 

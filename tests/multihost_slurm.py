@@ -240,7 +240,7 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 def salloc_launch(cluster: Cluster, run_dir: Path, *args, nodes: int = 3) -> tuple[subprocess.Popen, Path]:
     """``salloc -N nodes stagger launch --via slurm ...`` (in its own session, as from a shell)."""
     out = run_dir.parent / f"{run_dir.name}.out"
-    argv = ["salloc", f"--nodes={nodes}", "--job-name=stagger-test", sys.executable, "-m", "launch.cli", "launch",
+    argv = ["salloc", f"--nodes={nodes}", "--job-name=stagger-test", sys.executable, "-m", "stagger.launch.cli", "launch",
             "--via", "slurm", "--remote-cmd", REMOTE_CMD, "--run-dir", str(run_dir), "--join-timeout", "150",
             *map(str, args)]
     with open(out, "w") as f:

@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from agents.device import DeviceError, check_device, expand_devices, parse_device
-from launch.remote.hosts import HostError, load_placement, make_placement, parse_hosts
-from launch.run import RunConfig, RunError, Supervisor
+from stagger.agents.device import DeviceError, check_device, expand_devices, parse_device
+from stagger.launch.remote.hosts import HostError, load_placement, make_placement, parse_hosts
+from stagger.launch.run import RunConfig, RunError, Supervisor
 
 NO_CUDA = not torch.cuda.is_available()
 
@@ -71,9 +71,9 @@ def test_cuda_policy_and_learner():
     """On a GPU: the policy's pass and a DQN update run there; weights come back as CPU arrays."""
     import numpy as np
 
-    from agents.dqn import DQNConfig, DQNLearner
-    from agents.models import build_model
-    from agents.policy import Policy
+    from stagger.agents.dqn import DQNConfig, DQNLearner
+    from stagger.agents.models import build_model
+    from stagger.agents.policy import Policy
     learner = DQNLearner(lambda: build_model((84, 84), 3, k=0.0625), 3,
                          DQNConfig(device="cuda", batch_size=4, learning_starts=4))
     rng = np.random.default_rng(0)

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from agents.dqn import DQNConfig, DQNLearner
-from agents.models import build_model
-from agents.policy import Policy
-from agents.transitions import Transition
+from stagger.agents.dqn import DQNConfig, DQNLearner
+from stagger.agents.models import build_model
+from stagger.agents.policy import Policy
+from stagger.agents.transitions import Transition
 
 S0, S1, END = (np.eye(3, dtype=np.float32)[i] for i in range(3))
 

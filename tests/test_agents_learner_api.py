@@ -3,12 +3,12 @@ implement it is refused with a message naming what was expected."""
 import numpy as np
 import pytest
 
-from agents.custom import SpecError
-from agents.dqn import DQNLearner
-from agents.learner_api import DEFAULT_LEARNER, Learner, LearnerSettings, make_learner, settings_from
-from agents.models import build_model
-from launch.preflight import check_specs
-from nodes.options import LearnerOptions
+from stagger.agents.custom import SpecError
+from stagger.agents.dqn import DQNLearner
+from stagger.agents.learner_api import DEFAULT_LEARNER, Learner, LearnerSettings, make_learner, settings_from
+from stagger.agents.models import build_model
+from stagger.launch.preflight import check_specs
+from stagger.nodes.options import LearnerOptions
 
 
 def factory():
@@ -16,9 +16,9 @@ def factory():
 
 
 def test_dqn_is_the_default_implementation_of_the_interface():
-    assert DEFAULT_LEARNER == "agents.dqn:DQNLearner"
+    assert DEFAULT_LEARNER == "stagger.agents.dqn:DQNLearner"
     a = make_learner("", factory, 2, LearnerSettings(seed=3))
-    b = make_learner("agents.dqn:DQNLearner", factory, 2, LearnerSettings(seed=3))
+    b = make_learner("stagger.agents.dqn:DQNLearner", factory, 2, LearnerSettings(seed=3))
     assert isinstance(a, DQNLearner) and isinstance(a, Learner)
     for x, y in zip(a.weights_arrays().values(), b.weights_arrays().values()):
         assert np.array_equal(x, y)  # the same seeded model either way

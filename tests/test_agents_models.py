@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from agents.models import PRESETS, build_model, count_parameters, resolve_k
+from stagger.agents.models import PRESETS, build_model, count_parameters, resolve_k
 
 PAPER_COUNTS = {"55k": 54_178, "1m": 903_718, "10m": 10_368_742, "100m": 104_682_918, "1b": 1_008_092_742}
 NOMINAL = {"55k": 55e3, "1m": 1e6, "10m": 10e6, "100m": 100e6, "1b": 1e9}

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from agents.models import build_model
-from agents.policy import Policy, choose
-from agents.schedule import EpsilonSchedule, epsilon
+from stagger.agents.models import build_model
+from stagger.agents.policy import Policy, choose
+from stagger.agents.schedule import EpsilonSchedule, epsilon
 
 
 @pytest.fixture(autouse=True)

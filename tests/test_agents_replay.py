@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from agents.replay import ReplayBuffer
+from stagger.agents.replay import ReplayBuffer
 
 
 def fill(buf, n, start=0):

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from agents.transitions import TransitionBuilder
+from stagger.agents.transitions import TransitionBuilder
 
 
 def ob(f):

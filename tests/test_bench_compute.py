@@ -2,8 +2,8 @@
 benchmark's, not a test's)."""
 from click.testing import CliRunner
 
-from benchmarks.compute import FPS, pick_k, saturation
-from launch.cli import main
+from stagger.benchmarks.compute import FPS, pick_k, saturation
+from stagger.launch.cli import main
 
 
 def test_pick_k_lands_in_two_to_four_frames():

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from benchmarks.learning import MODES, ROW_KEYS, make_jobs, mean_ci, t_quantile, table
+from stagger.benchmarks.learning import MODES, ROW_KEYS, make_jobs, mean_ci, t_quantile, table
 
 
 def test_t_interval():
@@ -41,7 +41,7 @@ def test_tiny_benchmark_writes_rows_and_plots(tmp_path):
     from click.testing import CliRunner
     import matplotlib.pyplot as plt
 
-    from benchmarks.learning import learning
+    from stagger.benchmarks.learning import learning
     res = CliRunner().invoke(learning, ["--out", str(tmp_path), "--frames", "300", "--delays", "1,4",
                                         "--seeds", "1", "--speeds", "fast", "--workers", "1",
                                         "--episode-frames", "120", "--last-k", "2"])
@@ -57,7 +57,7 @@ def test_tiny_benchmark_writes_rows_and_plots(tmp_path):
         assert path.stat().st_size > 10_000
         assert plt.imread(path).shape[:2] == size
     assert "random" in res.output and "noop" in res.output
-    from benchmarks.learning_cost import COST_KEYS
+    from stagger.benchmarks.learning_cost import COST_KEYS
     costs = json.loads((tmp_path / "learning_cost.json").read_text())
     assert len(costs) == 2 * 3 and all(tuple(c) == COST_KEYS for c in costs)
     by = {(c["delay_frames"], c["mode"]): c for c in costs}

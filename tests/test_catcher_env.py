@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import games
-from games import catcher_ram as cr
-from games.catcher import ROM_PATH, CatcherEnv, resolve_speed
+from stagger import games
+from stagger.games import catcher_ram as cr
+from stagger.games.catcher import ROM_PATH, CatcherEnv, resolve_speed
 
 
 @pytest.mark.parametrize("obs_type", ["screen84", "screen", "ram"])

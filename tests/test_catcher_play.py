@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from games import catcher_ram as cr
-from games.catcher import CatcherEnv
+from stagger.games import catcher_ram as cr
+from stagger.games.catcher import CatcherEnv
 
 
 def _catch_rate(env, seed, frames=3000, every=1, policy="track"):

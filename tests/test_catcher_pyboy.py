@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from games import catcher_ram as cr
-from games.catcher import ROM_PATH
-from games.pyboy_game import Downsampler, PyBoyGame, area_taps
+from stagger.games import catcher_ram as cr
+from stagger.games.catcher import ROM_PATH
+from stagger.games.pyboy_game import Downsampler, PyBoyGame, area_taps
 
 
 def _area_matrix(n_in, n_out):

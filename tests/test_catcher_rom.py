@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from games import catcher_ram as cr
-from games.catcher import ROM_PATH
+from stagger.games import catcher_ram as cr
+from stagger.games.catcher import ROM_PATH
 
 SRC = ROM_PATH.parent
 SOURCES = ("Makefile", "catcher.c", "catcher_ram.h", "crt0.s", "tiles.c", "tiles.h")

@@ -9,10 +9,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from launch import models_cmd
-from launch.cli import main
-from launch.models_cmd import LATENCY, SIZES, model_and_latency
-from launch.plan import plan
+from stagger.launch import models_cmd
+from stagger.launch.cli import main
+from stagger.launch.models_cmd import LATENCY, SIZES, model_and_latency
+from stagger.launch.plan import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTS_6 = {"55k": "54,178", "1m": "903,718", "10m": "10,368,742", "100m": "104,682,918",
@@ -31,7 +31,7 @@ def invoke(*args):
 
 
 def test_sizes_are_the_presets():
-    from agents.models import PRESETS
+    from stagger.agents.models import PRESETS
     assert SIZES == tuple(PRESETS)
 
 
@@ -70,7 +70,7 @@ def test_game_options_reach_preflight(monkeypatch):
     def fake_preflight(name, options):
         seen.update(name=name, options=options)
         raise ValueError("stopped here")
-    monkeypatch.setattr("games.registry.preflight", fake_preflight)
+    monkeypatch.setattr("stagger.games.registry.preflight", fake_preflight)
     r = invoke("run", "--game", "pokemon-yellow", "--states", "st", "--setting", "catching",
                "--rom-dir", "roms", "--allow-unknown-rom")
     assert r.exit_code == 1 and "stopped here" in r.output
@@ -94,7 +94,7 @@ def test_tetris_without_rom_exits_at_once_and_starts_nothing(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STAGGER_ROM_DIR": str(empty),
            "PYTHONPATH": str(ROOT)}
     t0 = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "launch.cli", "run", "--game", "tetris", "--run-dir",
+    p = subprocess.run([sys.executable, "-m", "stagger.launch.cli", "run", "--game", "tetris", "--run-dir",
                         str(run_dir), "--duration", "5"], cwd=ROOT, env=env, capture_output=True,
                        text=True, timeout=60)
     elapsed = time.monotonic() - t0
@@ -139,7 +139,7 @@ def test_inference_time_is_measured_once_and_cached(cache_home, monkeypatch):
 
     def boom(*a, **k):
         raise AssertionError("measured again")
-    monkeypatch.setattr("agents.timing.measure_inference_time", boom)
+    monkeypatch.setattr("stagger.agents.timing.measure_inference_time", boom)
     assert models_cmd.inference_time("impala", 0.0625, (84, 84), 6) == first
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 import pytest
 
-from launch.cli import main
-from launch.cli_fields import field_values
-from launch.remote.command import forward_args
-from launch.run_config import RunConfig, config_doc
-from nodes.options import to_dict
+from stagger.launch.cli import main
+from stagger.launch.cli_fields import field_values
+from stagger.launch.remote.command import forward_args
+from stagger.launch.run_config import RunConfig, config_doc
+from stagger.nodes.options import to_dict
 
 FACTS = {"fps": 59.7275, "obs_shape": [84, 84], "obs_dtype": "uint8", "n_actions": 3, "policy_actions": 3,
          "noop_action": 0}

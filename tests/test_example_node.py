@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from launch.remote import connection
-from launch.run import RunConfig, Supervisor
+from stagger.launch.remote import connection
+from stagger.launch.run import RunConfig, Supervisor
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[1]

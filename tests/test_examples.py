@@ -7,9 +7,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from agents.learner_api import LearnerSettings, make_learner
-from agents.models import build_model
-from launch.cli import main
+from stagger.agents.learner_api import LearnerSettings, make_learner
+from stagger.agents.models import build_model
+from stagger.launch.cli import main
 
 SHORT = ["run", "--game", "catcher", "--inference-latency", "0.03", "--inference-nodes", "2",
          "--duration", "4", "--quiet", "--learn-every", "2"]

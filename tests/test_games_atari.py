@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from games.atari import ale_name, make_atari
-from games.registry import make_game
+from stagger.games.atari import ale_name, make_atari
+from stagger.games.registry import make_game
 
 
 @pytest.fixture

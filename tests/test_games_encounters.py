@@ -2,7 +2,7 @@
 
 import pytest
 
-from games.encounters import EncounterWalk, list_states, natural_key
+from stagger.games.encounters import EncounterWalk, list_states, natural_key
 
 
 def test_natural_order(tmp_path):

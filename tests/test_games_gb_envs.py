@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from games.pokemon_rules import addresses
+from stagger.games.pokemon_rules import addresses
 
 CATCHER = Path(__file__).resolve().parents[1] / "games" / "catcher" / "catcher.gb"
 RED = addresses("pokemon-red")
@@ -21,7 +21,7 @@ RED = addresses("pokemon-red")
 def stand_in_states(tmp_path_factory):
     if not CATCHER.is_file():
         pytest.skip(f"the catcher ROM is not built ({CATCHER})")
-    from games.pyboy_game import PyBoyGame
+    from stagger.games.pyboy_game import PyBoyGame
     emu = PyBoyGame(CATCHER)
     try:
         emu.tick(120, render=False)
@@ -38,7 +38,7 @@ def stand_in_states(tmp_path_factory):
 
 @pytest.fixture
 def env(stand_in_states):
-    from games.pokemon import PokemonEnv
+    from stagger.games.pokemon import PokemonEnv
     e = PokemonEnv(CATCHER, game="pokemon-red", states=stand_in_states, setting="battles",
                    render_mode="rgb_array")
     yield e
@@ -85,7 +85,7 @@ def test_battle_lost_repeats_the_encounter(env):
 
 
 def test_max_frames_truncates_as_an_attempt(stand_in_states):
-    from games.pokemon import PokemonEnv
+    from stagger.games.pokemon import PokemonEnv
     e = PokemonEnv(CATCHER, game="pokemon-red", states=stand_in_states, max_frames=3)
     try:
         e.reset(seed=0)
@@ -102,8 +102,8 @@ def test_gymnasium_env_checker(env):
 def test_state_not_in_battle_and_bad_state_files(tmp_path):
     if not CATCHER.is_file():
         pytest.skip(f"the catcher ROM is not built ({CATCHER})")
-    from games.pokemon import PokemonEnv
-    from games.pyboy_game import PyBoyGame
+    from stagger.games.pokemon import PokemonEnv
+    from stagger.games.pyboy_game import PyBoyGame
     emu = PyBoyGame(CATCHER)
     emu.tick(60, render=False)
     (tmp_path / "1.state").write_bytes(emu.save_state())      # wIsInBattle is 0 here
@@ -122,7 +122,7 @@ def test_state_not_in_battle_and_bad_state_files(tmp_path):
 def test_tetris_refuses_another_game():
     if not CATCHER.is_file():
         pytest.skip(f"the catcher ROM is not built ({CATCHER})")
-    from games.tetris import TetrisEnv
+    from stagger.games.tetris import TetrisEnv
     with pytest.raises(ValueError, match="not 'TETRIS'"):
         TetrisEnv(CATCHER)
     with pytest.raises(ValueError, match="level 12"):

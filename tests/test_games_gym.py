@@ -4,8 +4,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from games.registry import make_game
-from games.screen84 import Screen84, area_matrix
+from stagger.games.registry import make_game
+from stagger.games.screen84 import Screen84, area_matrix
 
 
 class ImageEnv(gym.Env):

@@ -4,9 +4,9 @@ import hashlib
 
 import pytest
 
-from games import roms
-from games.registry import GAMES, make_game, preflight, resolve_rom_for
-from games.roms import RomError
+from stagger.games import roms
+from stagger.games.registry import GAMES, make_game, preflight, resolve_rom_for
+from stagger.games.roms import RomError
 
 FAKE = bytes(range(256)) * 128          # 32 KiB, not a ROM
 FAKE_SHA = hashlib.sha256(FAKE).hexdigest()
@@ -102,7 +102,7 @@ def test_preflight_checks_atari_name():
 
 
 def test_catcher_through_registry():
-    catcher = pytest.importorskip("games.catcher")
+    catcher = pytest.importorskip("stagger.games.catcher")
     if not hasattr(catcher, "CatcherEnv"):
         pytest.skip("games.catcher.CatcherEnv is not there yet")
     env = make_game("catcher", rom=None, allow_unknown_rom=False)

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from games.roms import RomError, find_rom
+from stagger.games.roms import RomError, find_rom
 
 
 def rom_or_skip(game: str):
@@ -26,7 +26,7 @@ def tetris_rom():
 
 @pytest.fixture
 def tetris(tetris_rom):
-    from games.tetris import TetrisEnv
+    from stagger.games.tetris import TetrisEnv
     env = TetrisEnv(tetris_rom)
     yield env
     env.close()
@@ -65,8 +65,8 @@ def test_tetris_soft_drop_until_game_over(tetris):
 
 
 def test_tetris_level_option(tetris_rom):
-    from games.tetris import TetrisEnv
-    from games.tetris_rules import LEVEL_ADDR
+    from stagger.games.tetris import TetrisEnv
+    from stagger.games.tetris_rules import LEVEL_ADDR
     env = TetrisEnv(tetris_rom, level=5)
     try:
         env.reset(seed=0)
@@ -87,8 +87,8 @@ def pokemon_states(tmp_path_factory):
             continue
     if rom is None:
         pytest.skip("needs the Pokémon Red or Blue ROM in STAGGER_ROM_DIR")
-    from games.pokemon_rules import addresses
-    from games.pyboy_game import PyBoyGame
+    from stagger.games.pokemon_rules import addresses
+    from stagger.games.pyboy_game import PyBoyGame
     emu = PyBoyGame(rom)
     try:
         wrapper = emu.pyboy.game_wrapper
@@ -110,8 +110,8 @@ def pokemon_states(tmp_path_factory):
 
 
 def test_pokemon_catching_env_from_state(pokemon_states):
-    from games.pokemon import PokemonEnv
-    from games.pokemon_rules import addresses
+    from stagger.games.pokemon import PokemonEnv
+    from stagger.games.pokemon_rules import addresses
     game, rom, states = pokemon_states
     env = PokemonEnv(rom, game=game, states=states, setting="catching")
     try:

@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from games import roms
-from games.roms import RomError, find_rom, locate_rom
+from stagger.games import roms
+from stagger.games.roms import RomError, find_rom, locate_rom
 
 FAKE = b"not a rom, just 32 KiB of test bytes " * 886
 FAKE = FAKE[:32 * 1024]

@@ -2,9 +2,9 @@
 
 import pytest
 
-from games.pokemon_rules import (BattleRules, CatchingRules, PokemonRam, addresses,
+from stagger.games.pokemon_rules import (BattleRules, CatchingRules, PokemonRam, addresses,
                                  make_rules)
-from games.tetris_rules import (GAME_STATE_ADDR, SCORE_ADDR, TetrisRam, TetrisRules,
+from stagger.games.tetris_rules import (GAME_STATE_ADDR, SCORE_ADDR, TetrisRam, TetrisRules,
                                 bcd_decode)
 
 

@@ -3,7 +3,7 @@ hand-made Stats data: no run, no sockets."""
 import pytest
 from rich.console import Console
 
-from measure.live import LiveState, render
+from stagger.measure.live import LiveState, render
 
 RT = {"host": "gpu01", "rejected": 2, "send_dropped": 1, "gaps": 3}
 
@@ -65,7 +65,7 @@ def test_a_final_stats_marks_a_node_finished_without_run_info():
 def test_tensorboard_scalars_read_back(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from measure.tensorboard import TensorBoardWriter
+    from stagger.measure.tensorboard import TensorBoardWriter
     w = TensorBoardWriter(tmp_path / "tb")
     w.ingest("env", "env", {"frame": 100, "coverage_recent": 0.5, "delay_recent": 3.0, "lateness_recent_ms": 0.1,
                             "overhead_recent_ms": 1.2, "episodes": 0, "last_return": None})
@@ -89,8 +89,8 @@ def test_every_stats_a_node_sends_carries_its_runtime_totals():
     from collections import Counter
     from types import SimpleNamespace
 
-    from nodes.stats_totals import with_totals
-    from protocol.messages import Stats
+    from stagger.nodes.stats_totals import with_totals
+    from stagger.protocol.messages import Stats
     rt = SimpleNamespace(hostname="gpu3", rejected=Counter(version=2, too_big=1), send_dropped=Counter(experience=4),
                          seq_in={"obs": SimpleNamespace(dropped=3), "ticks": SimpleNamespace(dropped=0)})
     msg = Stats(kind="env", data={"frame": 9})

@@ -8,11 +8,11 @@ import click
 import pytest
 import zmq
 
-from launch.monitor import Watch, node_state, run_info
-from launch.top import monitor_address, receive, subscribe
-from measure.live import LiveState
-from nodes.runtime import Runtime
-from protocol.messages import Stats
+from stagger.launch.monitor import Watch, node_state, run_info
+from stagger.launch.top import monitor_address, receive, subscribe
+from stagger.measure.live import LiveState
+from stagger.nodes.runtime import Runtime
+from stagger.protocol.messages import Stats
 
 
 def fake_supervisor(run_dir, nodes):
@@ -73,7 +73,7 @@ def test_stats_are_republished_unchanged_and_the_run_info_follows(tmp_path):
 
 @pytest.mark.timeout(30)
 def test_curve_monitor_admits_the_runs_key_only(tmp_path):
-    from nodes.security import CurveKeys, generate_keys
+    from stagger.nodes.security import CurveKeys, generate_keys
     keys = generate_keys(tmp_path / "keys")
     rt = Runtime("supervisor", "supervisor", security=CurveKeys.load(keys))
     watch = Watch(rt, tmp_path, keys_dir=str(keys))
@@ -97,7 +97,7 @@ def test_curve_monitor_admits_the_runs_key_only(tmp_path):
 
 
 def test_connection_file_names_the_monitor(tmp_path):
-    from launch.remote import connection
+    from stagger.launch.remote import connection
     eps = {ch: f"tcp://10.0.0.1:{5000 + i}" for i, ch in
            enumerate(("obs", "actions", "ticks", "control", "stats", "monitor"))}
     (tmp_path / "keys").mkdir()

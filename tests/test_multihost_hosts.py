@@ -1,7 +1,7 @@
 """Host lists, hostfiles, Slurm hostlists and placement (pure parsing, no hosts needed)."""
 import pytest
 
-from launch.remote.hosts import (HostError, HostSpec, expand_nodelist, load_placement, make_placement, parse_hosts,
+from stagger.launch.remote.hosts import (HostError, HostSpec, expand_nodelist, load_placement, make_placement, parse_hosts,
                           read_hostfile, slurm_hosts, split_top)
 
 

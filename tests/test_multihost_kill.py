@@ -42,7 +42,7 @@ def test_sigkill_inference_node_dips_then_recovers_and_a_hand_started_node_joins
         time.sleep(3.0)
         t_hand = time.monotonic()
         with open(tmp_path / "hand.log", "w") as hand_log:
-            hand = hosts.popen(1, [sys.executable, "-m", "launch.cli", "node", "inference", "--connection",
+            hand = hosts.popen(1, [sys.executable, "-m", "stagger.launch.cli", "node", "inference", "--connection",
                                    run / "connection.json", "--node-id", "hand01", "--run-dir", tmp_path / "hand"],
                                cwd=ROOT, stdout=hand_log, stderr=subprocess.STDOUT)
         wait_until(lambda: "hand01" in members(run), 60, "the hand-started node to join", proc, out)

@@ -11,7 +11,7 @@ import zmq
 from multihost_netns import hosts_fixture
 from multihost_runs import FAILED, abort, finish, members, probe, start_launch, wait_until
 
-from nodes.security import CurveKeys
+from stagger.nodes.security import CurveKeys
 
 pytestmark = pytest.mark.system
 

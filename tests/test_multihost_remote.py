@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from launch.remote import connection
-from launch.remote.agent import write_files
-from launch.remote.transport import LaunchError, Transport, check_hosts, explain_check
-from nodes.options import InferenceOptions, LearnerOptions, OptionsError
+from stagger.launch.remote import connection
+from stagger.launch.remote.agent import write_files
+from stagger.launch.remote.transport import LaunchError, Transport, check_hosts, explain_check
+from stagger.nodes.options import InferenceOptions, LearnerOptions, OptionsError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def test_preflight_messages_say_what_to_do():
 def test_preflight_on_a_host_without_stagger_fails_fast():
     with pytest.raises(LaunchError, match="stagger is missing on host localhost"):
         check_hosts(Transport(remote_cmd="/nonexistent/stagger"), ["localhost"], timeout_s=10)
-    ok = check_hosts(Transport(remote_cmd=f"cd {ROOT} && exec {sys.executable} -m launch.cli"), ["localhost"])
+    ok = check_hosts(Transport(remote_cmd=f"cd {ROOT} && exec {sys.executable} -m stagger.launch.cli"), ["localhost"])
     assert "version" in ok["localhost"]
 
 
@@ -87,8 +87,8 @@ def test_agent_writes_private_files_once(tmp_path):
 @pytest.mark.system
 def test_launch_on_localhost_streams_prefixed_logs_and_writes_the_run(tmp_path):
     run = tmp_path / "run"
-    p = subprocess.run([sys.executable, "-m", "launch.cli", "launch", "--hosts", "localhost:2",
-                        "--remote-cmd", f"cd {ROOT} && exec {sys.executable} -m launch.cli", "--run-dir", str(run),
+    p = subprocess.run([sys.executable, "-m", "stagger.launch.cli", "launch", "--hosts", "localhost:2",
+                        "--remote-cmd", f"cd {ROOT} && exec {sys.executable} -m stagger.launch.cli", "--run-dir", str(run),
                         "--duration", "3", "--inference-latency", str(1.5 / 59.7275), "--no-learner"],
                        cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]

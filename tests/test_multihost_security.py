@@ -8,10 +8,10 @@ import pytest
 import zmq
 from multihost_runs import FAILED, probe
 
-from nodes.core import Out
-from nodes.runtime import Runtime
-from nodes.security import CurveKeys, generate_keys, is_loopback, key_files
-from protocol.messages import Observation
+from stagger.nodes.core import Out
+from stagger.nodes.runtime import Runtime
+from stagger.nodes.security import CurveKeys, generate_keys, is_loopback, key_files
+from stagger.protocol.messages import Observation
 
 @pytest.fixture()
 def keys(tmp_path):

@@ -4,10 +4,10 @@ launcher reads Slurm's answers (NodeAddr, a cancelled step). The real cluster:
 test_multihost_slurm_alloc.py, test_multihost_slurm_sbatch.py."""
 from click.testing import CliRunner
 
-from launch.cli import main
-from launch.remote.slurm import node_address, sbatch_script, srun_argv, time_limit
-from launch.remote.streams import Printer, RemoteNode, stop_remote
-from launch.remote.transport import Transport
+from stagger.launch.cli import main
+from stagger.launch.remote.slurm import node_address, sbatch_script, srun_argv, time_limit
+from stagger.launch.remote.streams import Printer, RemoteNode, stop_remote
+from stagger.launch.remote.transport import Transport
 
 
 def test_srun_line_of_one_node():

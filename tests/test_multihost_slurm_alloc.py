@@ -129,7 +129,7 @@ def test_in_a_step_started_from_outside_the_allocation_the_hosts_are_the_jobs(cl
     """`srun --jobid J -N 1 stagger launch ...`: there SLURM_JOB_NODELIST is that step's one
     node (Slurm 22.05); the launcher asks slurmctld for the job's nodes."""
     job = re.search(r"Granted job allocation (\d+)", cluster.run("salloc", "--nodes=3", "--no-shell").stderr).group(1)
-    code = ("import os; from launch.remote.hosts import slurm_hosts; from launch.remote.slurm import job_nodelist; "
+    code = ("import os; from stagger.launch.remote.hosts import slurm_hosts; from stagger.launch.remote.slurm import job_nodelist; "
             "print(os.environ['SLURM_JOB_NODELIST'], ','.join(h.name for h in slurm_hosts(os.environ, "
             "job_nodelist(os.environ))))")
     try:

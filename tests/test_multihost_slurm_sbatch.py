@@ -32,7 +32,7 @@ def cluster(hosts, tmp_path_factory):
 
 def submit(cluster, tmp_path: Path, *args) -> str:
     """Print the sbatch script for these launch options, submit it from ``tmp_path``; the job id."""
-    p = subprocess.run([sys.executable, "-m", "launch.cli", "launch", "--via", "slurm", "--print-sbatch",
+    p = subprocess.run([sys.executable, "-m", "stagger.launch.cli", "launch", "--via", "slurm", "--print-sbatch",
                         "--sbatch-nodes", "3", "--remote-cmd", REMOTE, "--join-timeout", "150", *map(str, args)],
                        cwd=ROOT, capture_output=True, text=True, env=cluster.env(), check=True)
     script = tmp_path / "stagger.sbatch"

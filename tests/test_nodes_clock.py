@@ -1,7 +1,7 @@
 """The clock core with a fake clock: membership, heartbeats, re-phasing on overruns."""
-from nodes.clock import ClockConfig, ClockCore, msg_to_schedule
-from nodes.timebase import FakeClock
-from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Welcome
+from stagger.nodes.clock import ClockConfig, ClockCore, msg_to_schedule
+from stagger.nodes.timebase import FakeClock
+from stagger.protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Welcome
 
 FPS = 59.7275
 FRAME = 1 / FPS
@@ -101,9 +101,9 @@ def test_ticks_follow_env_frames_and_go_out_with_each_phase_map():
 
 def test_inference_core_wants_its_next_ticks_even_with_schedules_it_never_used():
     """A node that has seen no observation yet follows the newest schedule in force."""
-    from nodes.clock import schedule_to_msg
-    from nodes.inference import InferenceConfig, InferenceCore
-    from nodes.stagger import make_schedule
+    from stagger.nodes.clock import schedule_to_msg
+    from stagger.nodes.inference import InferenceConfig, InferenceCore
+    from stagger.nodes.stagger import make_schedule
     core = InferenceCore("b", InferenceConfig())
     old = make_schedule(1, {"a": 0, "b": 0}, now=0, needed=2)
     new = make_schedule(2, {"b": 0, "a": 0, "c": 0}, now=100, needed=3)

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from agents.policy import Policy
-from nodes.compute import ComputeWorker
+from stagger.agents.policy import Policy
+from stagger.nodes.compute import ComputeWorker
 
 
 class Gate(nn.Module):

@@ -3,12 +3,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from nodes.env import EnvConfig, EnvCore
-from nodes.inference import InferenceConfig, InferenceCore
-from nodes.records import measure
-from nodes.stagger import make_schedule
-from nodes.clock import schedule_to_msg
-from protocol.messages import Action, Experience, Observation
+from stagger.nodes.env import EnvConfig, EnvCore
+from stagger.nodes.inference import InferenceConfig, InferenceCore
+from stagger.nodes.records import measure
+from stagger.nodes.stagger import make_schedule
+from stagger.nodes.clock import schedule_to_msg
+from stagger.protocol.messages import Action, Experience, Observation
 
 
 class Counter(gym.Env):

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from nodes.stagger import Estimator, Schedule, make_schedule, theory_nodes, ticks_needed
+from stagger.nodes.stagger import Estimator, Schedule, make_schedule, theory_nodes, ticks_needed
 
 FPS = 59.7275
 FRAME = 1 / FPS

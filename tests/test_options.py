@@ -14,17 +14,17 @@ from types import SimpleNamespace
 import click
 import pytest
 
-from launch.cli import RUN_CLI_ONLY, main
-from launch.cli_fields import NOT_ON_CLI, NOT_ON_LAUNCH
-from launch.remote.command import LAUNCH_CLI_ONLY
-from launch.remote.options import LaunchOptions
-from launch.run import Supervisor
-from launch.run_config import RECORDED, RunConfig, config_doc, read_config
-from nodes.options import (
+from stagger.launch.cli import RUN_CLI_ONLY, main
+from stagger.launch.cli_fields import NOT_ON_CLI, NOT_ON_LAUNCH
+from stagger.launch.remote.command import LAUNCH_CLI_ONLY
+from stagger.launch.remote.options import LaunchOptions
+from stagger.launch.run import Supervisor
+from stagger.launch.run_config import RECORDED, RunConfig, config_doc, read_config
+from stagger.nodes.options import (
     KINDS, RUN_GROUPS, GameFacts, InferenceOptions, LearnerOptions, OptionsError, fields_of, from_dict, load,
     load_trace, to_dict,
 )
-from protocol.trace import TraceReader
+from stagger.protocol.trace import TraceReader
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = {"fps": 59.7275, "obs_shape": [4], "obs_dtype": "float32", "n_actions": 2, "policy_actions": 2,
@@ -158,7 +158,7 @@ def test_the_shipped_traces_read_back_but_only_through_the_trace_path():
 
 
 def test_the_agent_refuses_bad_options_before_writing_anything(tmp_path, capsys):
-    from launch.remote.agent import main as agent_main
+    from stagger.launch.remote.agent import main as agent_main
     payload = {"kind": "inference", "node_id": "inf00", "run_dir": str(tmp_path / "r"),
                "opts": {"node_id": "inf00", "inferenc_latency": 0.1}, "files": {"connection.json": "{}"}}
     stdin = io.BytesIO((json.dumps(payload) + "\n").encode())
@@ -186,7 +186,7 @@ def test_facts_and_every_kind_share_one_definition_of_each_field():
 def test_stagger_node_refuses_a_misspelt_options_file_and_starts_nothing(tmp_path):
     from click.testing import CliRunner
 
-    from launch.node import main as node_main
+    from stagger.launch.node import main as node_main
     bad = tmp_path / "env.json"
     bad.write_text(json.dumps({"node_id": "env", "default_acton": "repeat"}))
     r = CliRunner().invoke(main, ["node", "env", "--opts", str(bad), "--run-dir", str(tmp_path / "r")])
@@ -200,9 +200,9 @@ def test_stagger_node_refuses_a_misspelt_options_file_and_starts_nothing(tmp_pat
 def test_the_node_defaults_agree_with_the_libraries_they_configure():
     """agents/ sits below nodes/ and keeps its own defaults for library use: the options must
     not silently differ from them (a change to one is a change to both)."""
-    from agents.dqn import DQNConfig
-    from agents.schedule import EpsilonSchedule
-    from nodes.options import ActingPart, LearningPart
+    from stagger.agents.dqn import DQNConfig
+    from stagger.agents.schedule import EpsilonSchedule
+    from stagger.nodes.options import ActingPart, LearningPart
     lp, dqn = LearningPart(), DQNConfig()
     assert (lp.batch_size, lp.n_step, lp.replay, lp.learning_starts) == (
         dqn.batch_size, dqn.n_step, dqn.replay_capacity, dqn.learning_starts)

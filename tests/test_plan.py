@@ -1,8 +1,8 @@
 """`stagger plan`: the paper's formulas."""
 from click.testing import CliRunner
 
-from launch.cli import main
-from launch.plan import plan
+from stagger.launch.cli import main
+from stagger.launch.plan import plan
 
 FPS = 59.7275
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from protocol import ProtocolError, codec, decode, encode, messages
+from stagger.protocol import ProtocolError, codec, decode, encode, messages
 
 OBS = np.arange(84 * 84, dtype=np.uint8).reshape(84, 84)
 

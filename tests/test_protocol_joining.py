@@ -10,15 +10,15 @@ import time
 import gymnasium as gym
 import numpy as np
 
-from nodes.clock import ClockConfig, ClockCore, JoinInfo
-from nodes.env import EnvConfig, EnvCore
-from nodes.inference import HEARTBEAT_EVERY_S, InferenceConfig, InferenceCore
-from nodes.membership import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT_S
-from nodes.runtime import Runtime
-from nodes.timebase import FakeClock
-from protocol import codec, messages
-from protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stop, Tick, Welcome
-from protocol.topology import decode_on, make_socket
+from stagger.nodes.clock import ClockConfig, ClockCore, JoinInfo
+from stagger.nodes.env import EnvConfig, EnvCore
+from stagger.nodes.inference import HEARTBEAT_EVERY_S, InferenceConfig, InferenceCore
+from stagger.nodes.membership import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT_S
+from stagger.nodes.runtime import Runtime
+from stagger.nodes.timebase import FakeClock
+from stagger.protocol import codec, messages
+from stagger.protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stop, Tick, Welcome
+from stagger.protocol.topology import decode_on, make_socket
 
 FPS = 59.7275
 FRAME = 1 / FPS

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from protocol import PROTOCOL_VERSION, ProtocolError, decode, encode, messages
-from protocol.messages import COMMON, REGISTRY, SCHEMA
+from stagger.protocol import PROTOCOL_VERSION, ProtocolError, decode, encode, messages
+from stagger.protocol.messages import COMMON, REGISTRY, SCHEMA
 
 DOC = (pathlib.Path(messages.__file__).parent / "PROTOCOL.md").read_text()
 OBS = np.arange(84 * 84, dtype=np.uint8).reshape(84, 84)

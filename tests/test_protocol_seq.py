@@ -1,6 +1,6 @@
 """Sequence numbers: gaps, duplicates, reordering and restarts are counted exactly."""
 
-from protocol.seq import MAX_TRACKED, SeqCounter, Sequencer
+from stagger.protocol.seq import MAX_TRACKED, SeqCounter, Sequencer
 
 
 def test_sequencer_counts_per_channel():

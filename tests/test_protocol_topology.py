@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import zmq
 
-from protocol import ProtocolError, codec, encode, messages, topology
-from protocol.messages import REGISTRY
-from protocol.topology import CHANNELS
+from stagger.protocol import ProtocolError, codec, encode, messages, topology
+from stagger.protocol.messages import REGISTRY
+from stagger.protocol.topology import CHANNELS
 
 TIMEOUT_MS = 5000
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from protocol import PROTOCOL_VERSION, ProtocolError, encode, messages
-from protocol.trace import TraceReader, TraceWriter
-from protocol.version import PROTOCOL_VERSION
+from stagger.protocol import PROTOCOL_VERSION, ProtocolError, encode, messages
+from stagger.protocol.trace import TraceReader, TraceWriter
+from stagger.protocol.version import PROTOCOL_VERSION
 
 OBS = np.arange(84 * 84, dtype=np.uint8).reshape(84, 84)
 

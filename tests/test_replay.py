@@ -6,9 +6,9 @@ The traces in tests/data were recorded from a real run (`stagger run --game gym:
 import dataclasses
 from pathlib import Path
 
-from nodes.replay import replay, replay_env, replay_inference
-from protocol import codec
-from protocol.trace import TraceReader, TraceWriter
+from stagger.nodes.replay import replay, replay_env, replay_inference
+from stagger.protocol import codec
+from stagger.protocol.trace import TraceReader, TraceWriter
 
 DATA = Path(__file__).parent / "data"
 
@@ -45,7 +45,7 @@ def test_replay_notices_a_changed_action(tmp_path):
 def test_an_inference_interrupted_by_stop_sent_nothing_and_is_not_expected(tmp_path):
     """The recording cut just before its last action, then the clock's Stop: the node abandoned
     that inference (the run was over), so the replay leaves it out; without the Stop it differs."""
-    from protocol.messages import Stop
+    from stagger.protocol.messages import Stop
     with TraceReader(DATA / "inference_cartpole.trace") as src:
         meta, records = src.meta, list(src)
     last = max(i for i, r in enumerate(records) if r.dir == "out" and r.ch == "actions")

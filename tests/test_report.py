@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from benchmarks import scaling as bs
-from measure.plots import PIXELS
-from measure.report import PLOTS, make_report
-from nodes.records import FrameRecorder, measure
+from stagger.benchmarks import scaling as bs
+from stagger.measure.plots import PIXELS
+from stagger.measure.report import PLOTS, make_report
+from stagger.nodes.records import FrameRecorder, measure
 
 FPS = 60.0
 LAT = 2.5  # frames
@@ -80,7 +80,7 @@ def test_report_without_finished_episode_or_fresh_action(tmp_path):
 
 
 def test_report_command(tmp_path):
-    from launch.cli import main
+    from stagger.launch.cli import main
     run = fake_run(tmp_path / "run")
     res = CliRunner().invoke(main, ["report", str(run)])
     assert res.exit_code == 0, res.output

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from launch.run import RunConfig, Supervisor
-from nodes.records import load
+from stagger.launch.run import RunConfig, Supervisor
+from stagger.nodes.records import load
 
 pytestmark = pytest.mark.system
 

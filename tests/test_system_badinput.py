@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import zmq
 
-from launch.run import RunConfig, Supervisor
-from nodes.core import Out
-from nodes.runtime import Runtime
-from protocol import codec
-from protocol.messages import Action
+from stagger.launch.run import RunConfig, Supervisor
+from stagger.nodes.core import Out
+from stagger.nodes.runtime import Runtime
+from stagger.protocol import codec
+from stagger.protocol.messages import Action
 
 FPS = 59.7275
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import zmq
 
-from launch.procs import start_node
-from nodes.options import InferenceOptions
-from protocol import codec
-from protocol.messages import Bye, Hello, Observation, PhaseMap, Stop, Tick, Welcome
-from protocol.topology import decode_on, frame_topic, make_socket
-from protocol.trace import TraceReader
+from stagger.launch.procs import start_node
+from stagger.nodes.options import InferenceOptions
+from stagger.protocol import codec
+from stagger.protocol.messages import Bye, Hello, Observation, PhaseMap, Stop, Tick, Welcome
+from stagger.protocol.topology import decode_on, frame_topic, make_socket
+from stagger.protocol.trace import TraceReader
 
 pytestmark = pytest.mark.system
 LATENCY_S = 0.4  # simulated inference: long enough to publish newer frames during it

@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from launch.run import RunConfig, Supervisor
-from nodes.membership import HEARTBEAT_TIMEOUT_S
-from nodes.records import load
+from stagger.launch.run import RunConfig, Supervisor
+from stagger.nodes.membership import HEARTBEAT_TIMEOUT_S
+from stagger.nodes.records import load
 
 pytestmark = pytest.mark.system
 

@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from launch.run import RunConfig, Supervisor, read_config
-from nodes.options import load
-from nodes.records import load as load_records
-from nodes.replay import replay
+from stagger.launch.run import RunConfig, Supervisor, read_config
+from stagger.nodes.options import load
+from stagger.nodes.records import load as load_records
+from stagger.nodes.replay import replay
 
 pytestmark = pytest.mark.system
 

@@ -1,5 +1,5 @@
 """Realtime: --algorithm none (free-running nodes collide) and --mode sequential-async."""
-from launch.run import RunConfig, Supervisor
+from stagger.launch.run import RunConfig, Supervisor
 
 
 def test_unstaggered_nodes_collide_and_sequential_async_acts_when_free(tmp_path):

@@ -15,8 +15,10 @@ import pytest
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ("games/catcher/catcher.gb", "protocol/PROTOCOL.md", "launch/local.sh", "launch/test.sh",
-        "launch/bootstrap.sh", "launch/system_packages.sh", "launch/system_packages.txt")
+DATA = tuple("stagger/" + f for f in (
+    "games/catcher/catcher.gb", "protocol/PROTOCOL.md", "launch/local.sh", "launch/test.sh",
+    "launch/bootstrap.sh", "launch/system_packages.sh", "launch/system_packages.txt"))
+PACKAGES = ("protocol", "nodes", "games", "agents", "launch", "measure", "benchmarks")
 
 
 def sh(args, cwd, timeout=600, env=None):
@@ -38,16 +40,20 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_outside_the_repository(tm
     with zipfile.ZipFile(whl) as z:
         names = set(z.namelist())
         assert set(DATA) <= names, set(DATA) - names
-        assert z.read("games/catcher/catcher.gb") == (ROOT / "games/catcher/catcher.gb").read_bytes()
-    assert not any(n.startswith(("tests/", "docs/")) for n in names)
+        assert z.read("stagger/games/catcher/catcher.gb") == (ROOT / "games/catcher/catcher.gb").read_bytes()
+    # one import namespace: nothing but stagger/ and its .dist-info at the top of the wheel
+    assert {n.split("/")[0] for n in names} - {"stagger"} == {whl.name.split("-py")[0] + ".dist-info"}, names
 
     sh([sys.executable, "-m", "venv", venv], cwd=tmp_path, env=env)
     py, stagger = venv / "bin" / "python", venv / "bin" / "stagger"
     sh([py, "-m", "pip", "install", "-q", "--no-compile", "torch==2.13.0"], cwd=elsewhere, env=env)
     sh([py, "-m", "pip", "install", "-q", "--no-compile", whl], cwd=elsewhere, env=env)
 
-    where = sh([py, "-c", "import launch; print(launch.__file__)"], cwd=elsewhere, env=env)
+    where = sh([py, "-c", "import stagger.launch; print(stagger.launch.__file__)"], cwd=elsewhere, env=env)
     assert str(venv) in where and str(ROOT) not in where, where
+    for name in PACKAGES:  # the generic names are not installed at the top level
+        r = subprocess.run([py, "-c", f"import {name}"], cwd=elsewhere, env=env, capture_output=True, text=True)
+        assert r.returncode != 0 and "ModuleNotFoundError" in r.stderr, (name, r.stderr)
     plan = sh([stagger, "plan", "--inference-time", "0.1"], cwd=elsewhere, env=env)
     assert re.search(r"inference_nodes\s+6", plan), plan
     run = elsewhere / "run"

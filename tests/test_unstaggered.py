@@ -3,11 +3,11 @@ inference core, virtual time."""
 import numpy as np
 import pytest
 
-from nodes.clock import ClockConfig, ClockCore
-from nodes.inference import InferenceConfig, InferenceCore
-from nodes.unstaggered import anchor_tick, coverage, expected_coverage, free_running_starts, landings
-from nodes.virtual import VirtualConfig, run_virtual
-from protocol.messages import Hello, PhaseMap
+from stagger.nodes.clock import ClockConfig, ClockCore
+from stagger.nodes.inference import InferenceConfig, InferenceCore
+from stagger.nodes.unstaggered import anchor_tick, coverage, expected_coverage, free_running_starts, landings
+from stagger.nodes.virtual import VirtualConfig, run_virtual
+from stagger.protocol.messages import Hello, PhaseMap
 
 GAME = {"obs_type": "ram", "speed": "fast", "max_frames": 150}
 
@@ -49,7 +49,7 @@ def test_clock_none_map_one_anchor_no_rephase_on_estimate():
     out = clock._phase_outs()
     assert isinstance(out[1].msg, PhaseMap) and out[1].msg.algorithm == "none"
     rephases = clock.rephases
-    from protocol.messages import Heartbeat
+    from stagger.protocol.messages import Heartbeat
     clock.handle(Heartbeat(node="inf0", last_tick=105, inference_s=0.2, count=1), 1.1)
     assert clock.rephases == rephases  # free-running: a larger estimate changes nothing
 
@@ -105,7 +105,7 @@ def test_scaling_rows_with_none_have_exactly_the_documented_keys(tmp_path):
     import json
     import math
 
-    from benchmarks import scaling as bs
+    from stagger.benchmarks import scaling as bs
 
     def run_point(algo, frames, n):
         d = math.ceil(frames + 0.05)

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from nodes.virtual import VirtualConfig, delay_from_latency, run_virtual
+from stagger.nodes.virtual import VirtualConfig, delay_from_latency, run_virtual
 
 GAME = {"obs_type": "ram", "speed": "fast", "max_frames": 150}
 
@@ -84,7 +84,7 @@ def test_delay_from_latency_and_bad_config():
 def test_cli_virtual_run_writes_the_realtime_summary_keys(tmp_path):
     from click.testing import CliRunner
 
-    from launch.cli import main
+    from stagger.launch.cli import main
     out = tmp_path / "run"
     res = CliRunner().invoke(main, ["run", "--time", "virtual", "--delay-frames", "4", "--frames", "200",
                                     "--max-frames", "100", "--run-dir", str(out), "--no-learner",

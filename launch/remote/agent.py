@@ -4,7 +4,7 @@ It reads one JSON line from stdin: ``{"kind", "node_id", "run_dir", "opts", "fil
 the JSON form of the node's nodes.options, checked before anything is written),
 writes the files (the connection file, the keys a node needs; 0600) under the run directory
 of this host, resolves ``"auto"`` addresses (this host's address on the route to the
-launcher), and runs ``python -m launch.node KIND OPTS.json`` with its output on this
+launcher), and runs ``python -m stagger.launch.node KIND OPTS.json`` with its output on this
 process's stdout, which the launcher streams. Stdin stays open as a lifeline: when it closes
 (the launcher stops the node, or the launcher or the connection to it died) the node gets
 SIGTERM, then SIGKILL after ``STOP_TIMEOUT_S``. The node stops by itself if the agent dies.
@@ -42,7 +42,7 @@ def resolve_addresses(opts):
     """``"auto"`` bind/advertise hosts become this host's address towards the launcher."""
     from dataclasses import replace
 
-    from launch.remote.transport import route_source
+    from stagger.launch.remote.transport import route_source
     auto = [key for key in ("bind_host", "advertise_host") if getattr(opts, key) == "auto"]
     return replace(opts, **dict.fromkeys(auto, route_source(opts.launcher_address))) if auto else opts
 
@@ -53,7 +53,7 @@ def main(stdin=None) -> int:
     if not line:
         print("stagger agent: no payload on stdin (it is started by stagger launch)", flush=True)
         return 2
-    from nodes.options import OptionsError, load, to_dict
+    from stagger.nodes.options import OptionsError, load, to_dict
     payload = json.loads(line)
     kind, node_id = payload["kind"], payload["node_id"]
     try:
@@ -71,7 +71,7 @@ def main(stdin=None) -> int:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    child = subprocess.Popen([sys.executable, "-m", "launch.node", kind, str(opts_path)],
+    child = subprocess.Popen([sys.executable, "-m", "stagger.launch.node", kind, str(opts_path)],
                              stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
     print(f"stagger agent: {node_id} ({kind}) started as pid {child.pid} on {os.uname().nodename}, "
           f"address {opts.bind_host}", flush=True)

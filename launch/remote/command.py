@@ -8,10 +8,10 @@ import time
 
 import click
 
-from launch.cli_fields import NOT_ON_CLI, NOT_ON_LAUNCH, field_options, field_values
-from launch.config_file import config_option
-from launch.remote.options import LaunchOptions
-from launch.run_config import RunConfig
+from stagger.launch.cli_fields import NOT_ON_CLI, NOT_ON_LAUNCH, field_options, field_values
+from stagger.launch.config_file import config_option
+from stagger.launch.remote.options import LaunchOptions
+from stagger.launch.run_config import RunConfig
 
 INSECURE_WARNING = """\
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
@@ -90,17 +90,17 @@ def launch(hosts, hostfile, placement_file, env_host, learner_host, inference_pe
     """Run one staggered run over several machines (ssh or Slurm), CurveZMQ off loopback."""
     import os
 
-    from launch.remote.hosts import HostError, load_placement, make_placement, parse_hosts, read_hostfile, slurm_hosts
-    from launch.remote.launcher import Launcher
-    from launch.remote.transport import LaunchError, Transport
-    from launch.remote.slurm import job_nodelist
-    from launch.run import RunError
-    from launch.status import StatusLine
-    from launch.remote.streams import Printer
+    from stagger.launch.remote.hosts import HostError, load_placement, make_placement, parse_hosts, read_hostfile, slurm_hosts
+    from stagger.launch.remote.launcher import Launcher
+    from stagger.launch.remote.transport import LaunchError, Transport
+    from stagger.launch.remote.slurm import job_nodelist
+    from stagger.launch.run import RunError
+    from stagger.launch.status import StatusLine
+    from stagger.launch.remote.streams import Printer
 
     run_values, launch_values = field_values(RunConfig, fields), field_values(LaunchOptions, fields)
     if print_sbatch:
-        from launch.remote.slurm import sbatch_script
+        from stagger.launch.remote.slurm import sbatch_script
         click.echo(sbatch_script(forward_args(click.get_current_context()), nodes=sbatch_nodes,
                                  duration_s=run_values["duration"], remote_cmd=remote_cmd, options=sbatch_option),
                    nl=False)
@@ -142,5 +142,5 @@ def launch(hosts, hostfile, placement_file, env_host, learner_host, inference_pe
 @click.command("agent", hidden=True)
 def agent():
     """(internal) The remote end of a node started by stagger launch; its payload comes on stdin."""
-    from launch.remote.agent import main
+    from stagger.launch.remote.agent import main
     sys.exit(main())

@@ -37,8 +37,8 @@ def make(run_id: str, endpoints: dict, *, security: dict, kinds: dict, launcher_
     """The connection document. ``security`` is ``{"mechanism": "none"}`` or
     ``{"mechanism": "curve", "server_public", "client_public", "keys_dir"}``; ``kinds`` maps a
     node kind to its options object (or their JSON form)."""
-    from nodes.options import to_dict
-    from protocol.version import PROTOCOL_VERSION
+    from stagger.nodes.options import to_dict
+    from stagger.protocol.version import PROTOCOL_VERSION
     tcp = {ch: split_endpoint(ep) for ch, ep in endpoints.items() if ep.startswith("tcp://")}
     return {  # (``stagger run --transport ipc``: ipc:// endpoints, no addresses or ports)
         "version": VERSION, "run_id": run_id, "protocol": PROTOCOL_VERSION,
@@ -77,7 +77,7 @@ def node_opts(conn: dict, kind: str, node_id: str, run_dir: str, keys: str | Non
     """The options (nodes.options) of node ``kind`` joining the run of ``conn``, over those of
     ``base`` if given. A binding node (a resumed learner) binds the address and port the file
     gives for its channels, so the nodes already connected to them reconnect by themselves."""
-    from nodes.options import from_dict, kind_class, to_dict
+    from stagger.nodes.options import from_dict, kind_class, to_dict
     if kind not in conn.get("kinds", {}):
         raise ConnectionFileError(f"the connection file has no options for {kind} nodes; it has: "
                                   f"{', '.join(conn.get('kinds', {})) or 'none'}")

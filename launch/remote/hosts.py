@@ -83,7 +83,7 @@ def expand_nodelist(text: str) -> list[str]:
 
 
 def _devices(text: str, where: str) -> tuple[str, ...]:
-    from agents.device import DeviceError, expand_devices
+    from stagger.agents.device import DeviceError, expand_devices
     try:
         return tuple(expand_devices(text))
     except DeviceError as exc:

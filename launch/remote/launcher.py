@@ -19,15 +19,15 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from launch.remote import connection
-from launch.remote.hosts import Placement
-from launch.remote.options import LaunchOptions
-from launch.remote.transport import Transport, check_hosts, fetch, resolve, route_source
-from launch.run import RunError, Supervisor, config_doc, probe_game
-from launch.remote.streams import Printer, RemoteNode, stop_remote
-from measure.summary import write_summary
-from nodes.options import to_dict
-from nodes.security import CurveKeys, generate_keys, is_loopback, key_files
+from stagger.launch.remote import connection
+from stagger.launch.remote.hosts import Placement
+from stagger.launch.remote.options import LaunchOptions
+from stagger.launch.remote.transport import Transport, check_hosts, fetch, resolve, route_source
+from stagger.launch.run import RunError, Supervisor, config_doc, probe_game
+from stagger.launch.remote.streams import Printer, RemoteNode, stop_remote
+from stagger.measure.summary import write_summary
+from stagger.nodes.options import to_dict
+from stagger.nodes.security import CurveKeys, generate_keys, is_loopback, key_files
 
 REQUIRED = ("env", "clock")
 PORT_OFFSETS = {"obs": 0, "actions": 1, "experience": 2, "ticks": 3, "control": 4, "weights": 5, "stats": 6,
@@ -40,7 +40,7 @@ class Launcher(Supervisor):
     def __init__(self, cfg, placement: Placement, transport: Transport, lo: LaunchOptions,
                  status=None, printer: Printer | None = None):
         super().__init__(cfg, status)
-        from nodes.runtime import Runtime
+        from stagger.nodes.runtime import Runtime
         self.run_dir = self.run_dir.resolve()
         self.placement, self.transport, self.lo = placement, transport, lo
         self.printer = printer or Printer()
@@ -170,7 +170,7 @@ class Launcher(Supervisor):
             self.say(f"{self.placement.describe()}; via {self.transport.via}; security "
                      f"{'CurveZMQ' if self.secure else 'none (loopback)' if self.loopback else 'NONE'}")
             self.game = probe_game(c.game, c.game_options)
-            from launch.preflight import check_run
+            from stagger.launch.preflight import check_run
             check_run(c, self.game, devices=False)  # your own model and learner, before any node
             config = config_doc(c, self.game, stats_endpoint=self.stats_ep, run_id=self.run_id,
                                 placement=asdict(self.placement), via=self.transport.via, versions=versions,

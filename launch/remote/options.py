@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nodes.options import Options, opt
+from stagger.nodes.options import Options, opt
 
 
 @dataclass(frozen=True)

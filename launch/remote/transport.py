@@ -48,7 +48,7 @@ class Transport:
         if host in LOCAL_NAMES:
             return ["sh", "-c", command]
         if self.via == "slurm":
-            from launch.remote.slurm import srun_argv
+            from stagger.launch.remote.slurm import srun_argv
             return srun_argv(host, command, name)
         return self.ssh_base() + [host, command]
 
@@ -124,7 +124,7 @@ def ssh_hostname(t: Transport, host: str) -> str:
 def resolve(t: Transport, host: str) -> str:
     """The IPv4 address of ``host`` as seen from here (through its ssh alias or Slurm NodeAddr)."""
     if t.via == "slurm" and host not in LOCAL_NAMES:
-        from launch.remote.slurm import node_address
+        from stagger.launch.remote.slurm import node_address
         name = node_address(host)
     else:
         name = ssh_hostname(t, host)

@@ -17,8 +17,8 @@ says which list to extend if the CLI and the fields disagree.
 """
 from __future__ import annotations
 
-from nodes.options.base import Options, OptionsError, default_of, fields_of, from_dict, like, opt, project, to_dict
-from nodes.options.groups import (
+from stagger.nodes.options.base import Options, OptionsError, default_of, fields_of, from_dict, like, opt, project, to_dict
+from stagger.nodes.options.groups import (
     KINDS, RUN_GROUPS, ActingPart, ClockOptions, ClockPart, EnvOptions, EnvPart, GameFacts, InferenceOptions,
     LearnerOptions, LearningPart, ModelPart, NodeIdentity, NodeOptions, RunWide, SequentialOptions,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nodes.options.base import Options, OptionsError, opt
+from stagger.nodes.options.base import Options, OptionsError, opt
 
 
 _SPEC = r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*"  # module:attribute
@@ -25,7 +25,7 @@ def model_name(where: str, value: str) -> str:
 def device_name(where: str, value: str) -> str:
     """cpu, cuda or cuda:N ('' where allowed: the default); whether it exists is checked when
     the node (or `stagger run`) starts."""
-    from agents.device import DeviceError, parse_device
+    from stagger.agents.device import DeviceError, parse_device
     if value == "":
         return value
     try:
@@ -39,7 +39,7 @@ def learner_name(where: str, value: str) -> str:
     if value == "" or re.fullmatch(_SPEC, value):
         return value
     raise OptionsError(f"{where}: {value!r}: expected module:Class, a class implementing "
-                       f"agents.learner_api.Learner")
+                       f"stagger.agents.learner_api.Learner")
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class LearningPart(Options):
     learner_device: str = opt("", "Where the learner trains: cpu, cuda or cuda:N ('': --device).",
                               check=device_name)
     learner_spec: str = opt("", "Your own learning algorithm: module:Class implementing agents.learner_api."
-                                "Learner ('': DQN, agents.dqn:DQNLearner).", flag="--learner", check=learner_name)
+                                "Learner ('': DQN, stagger.agents.dqn:DQNLearner).", flag="--learner", check=learner_name)
     target_every: int = opt(10_000, "Learner updates between target-network copies (the paper's 10k).", min=1)
     replay_mode: str = opt("reservoir", "Replay replacement once full: reservoir (a uniform sample of all "
                                         "seen) or fifo.", choices=("reservoir", "fifo"))

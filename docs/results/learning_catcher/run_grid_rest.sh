@@ -8,7 +8,7 @@
 cd "${CODE:-.}"
 OUT=${OUT:-docs/results/learning_catcher}
 PY=${PY:-python}
-B="nice -n 19 $PY -c 'from benchmarks.learning import learning; learning()' --out $OUT --frames 40000 --learn-every 2 --target-every 500 --n-step 3 --explore 0.2 --learning-starts 100 --episode-frames 1000 --last-k 10 --workers 2"
+B="nice -n 19 $PY -c 'from stagger.benchmarks.learning import learning; learning()' --out $OUT --frames 40000 --learn-every 2 --target-every 500 --n-step 3 --explore 0.2 --learning-starts 100 --episode-frames 1000 --last-k 10 --workers 2"
 ph() { local name=$1; shift; echo "=== phase $name start $(date -u +%T)"; eval "$B $*"; local rc=$?; echo "=== phase $name end $(date -u +%T) rc $rc"; }
 ph R1 --speeds fast --delays 5 --seeds 2 --modes staggered,sequential,sequential-async --no-references
 ph R2 --speeds fast --delays 8 --seeds 2 --modes staggered,sequential,sequential-async --no-references
