@@ -57,7 +57,7 @@ def test_launch_in_an_allocation_starts_every_node_as_a_step_on_its_host(cluster
     assert details["launch"]["via"] == "slurm"
     # every step ended by its lifeline (srun forwards stdin's end); a learner saving its last
     # checkpoint on a loaded machine may take longer than the agent's 5 s and be killed (137)
-    assert all(p["exit_code"] == 0 for p in details["launch"]["processes"] if p["node"] != "learner"), details
+    assert all(p["exit_code"] == 0 for p in details["launch"]["processes"] if p["node"] != "learner"), details["launch"]["processes"]
     assert cluster.finished_job(job)["JobState"] == "COMPLETED"
     wait_until(lambda: not stray_processes(cluster, job), 15, "every process of the job to exit")
     assert s["dropped"] == 0 and s["learner_updates"] > 0 and s["inference_nodes"] == 3

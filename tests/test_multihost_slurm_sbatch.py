@@ -69,7 +69,7 @@ def test_the_printed_sbatch_script_runs_to_completion_under_sbatch(cluster, tmp_
     assert details["launch"]["placement"]["env"] == "h0" and details["launch"]["placement"]["learner"] == "h2"
     # every step ended by its lifeline (srun forwards stdin's end); a learner saving its last
     # checkpoint on a loaded machine may take longer than the agent's 5 s and be killed (137)
-    assert all(p["exit_code"] == 0 for p in details["launch"]["processes"] if p["node"] != "learner"), details
+    assert all(p["exit_code"] == 0 for p in details["launch"]["processes"] if p["node"] != "learner"), details["launch"]["processes"]
     for node, host, addr in zip(("inf00", "inf01", "inf02"), cluster.names, cluster.hosts.addrs):
         assert re.search(rf"\[{host} {node}\] stagger agent: {node} \(inference\) started as pid \d+ on \S+, "
                          rf"address {re.escape(addr)}\n", out), node

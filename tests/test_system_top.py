@@ -42,6 +42,20 @@ class Tmux:
                              f"({self('display', '-p', '-t', name, '#{window_width}').strip()} wide):\n"
                              f"{self.screen(name)}")
 
+    def wait_for_each(self, preds: dict, timeout_s: float) -> list[str]:
+        """Poll every named screen until each has once satisfied its predicate; the screens
+        as they were then."""
+        found: dict[str, str] = {}
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and len(found) < len(preds):
+            for name, pred in preds.items():
+                if name not in found and pred(text := self.screen(name)):
+                    found[name] = text
+            time.sleep(0.25)
+        missing = [n for n in preds if n not in found]
+        assert not missing, "\n".join(f"screen {n} after {timeout_s:.0f} s:\n{self.screen(n)}" for n in missing)
+        return [found[n] for n in preds]
+
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
 
@@ -69,9 +83,11 @@ def test_top_and_the_run_panel_in_real_terminals(tmp_path, tmux):
         rows = [re.search(rf"{n}\s+inference\s+\S+\s+joined\s+\d+", text) for n in ("inf00", "inf01")]
         return all(n in text for n in ("env", "clock", "learner")) and all(rows) \
             and COVERAGE.search(text) is not None
-    seen = tmux.wait_for("top", full, 120)
-    assert f"stagger top tcp://127.0.0.1:" in seen and "measuring" in seen
-    panel = tmux.wait_for("run", full, 30)  # stagger run's own panel, in place of a status line
+    # both screens watched together: stagger top's view, and stagger run's own panel in place
+    # of a status line (each may be full only for a while; the run ends after 15 s)
+    seen, panel = tmux.wait_for_each(
+        {"top": lambda t: full(t) and "measuring" in t, "run": full}, 120)
+    assert f"stagger top tcp://127.0.0.1:" in seen
     assert "inf p50" in panel and "stagger run" in panel
 
     assert tmux.wait_for("run", lambda t: '"coverage"' in t, 90)  # the summary: the run is over

@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 STOP_TIMEOUT_S = 5.0
+EXIT_GRACE_S = 1.0
 
 
 def write_files(run_dir: Path, files: dict[str, str]) -> None:
@@ -89,15 +90,25 @@ def main(stdin=None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     while child.poll() is None and not stop.wait(0.2):
         pass
+    terminated = False
     if child.poll() is None:
-        child.terminate()
-        try:
-            child.wait(STOP_TIMEOUT_S)
+        try:  # a node already stopping (the clock's Stop reached it first) finishes on its own
+            child.wait(EXIT_GRACE_S)
         except subprocess.TimeoutExpired:
-            print(f"stagger agent: {node_id} did not stop within {STOP_TIMEOUT_S:.0f} s: killed", flush=True)
-            child.kill()
-            child.wait()
+            terminated = True
+            child.terminate()
+            try:
+                child.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                print(f"stagger agent: {node_id} did not stop within {STOP_TIMEOUT_S:.0f} s: killed", flush=True)
+                child.kill()
+                child.wait()
     rc = child.returncode
+    if rc == -signal.SIGTERM and terminated:
+        # asked to stop and stopped: the SIGTERM it was sent came after its handlers were
+        # restored (interpreter shutdown), so the default action ended it; not a failure
+        print(f"stagger agent: {node_id} stopped by the agent's SIGTERM while shutting down", flush=True)
+        return 0
     if rc < 0:
         print(f"stagger agent: {node_id} was killed by {signal.Signals(-rc).name}", flush=True)
         return 128 - rc

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-STOP_TIMEOUT_S = 8.0  # the agent gives its node 5 s after the lifeline closes
+STOP_TIMEOUT_S = 8.0  # the agent gives its node 1 s + 5 s after the lifeline closes
 _PID = re.compile(r"^stagger agent: \S+ \(\w+\) started as pid (\d+)")
 _ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 _CANCELLED = re.compile(r"\*\*\* (JOB|STEP) \S+ ON \S+ CANCELLED AT .*\*\*\*")  # slurmstepd's line
