@@ -21,7 +21,8 @@ from stagger.nodes.options import default_of, fields_of
 NOT_ON_CLI = {"game_options": "built from the game flags (--speed, --rom, --states, ...)"}
 # fields of RunConfig that stagger launch does not take, and why
 NOT_ON_LAUNCH = {"mode": "a launch is staggered", "inference_nodes": "the placement gives them",
-                 "transport": "tcp between hosts"}
+                 "transport": "tcp between hosts",
+                 "start": "each host's agent starts its own nodes (python -m stagger.launch.node)"}
 
 
 def flag_of(f) -> str:

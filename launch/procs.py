@@ -16,16 +16,26 @@ STOP_TIMEOUT_S = 5.0
 class NodeProcess:
     node_id: str
     kind: str
-    proc: subprocess.Popen
+    proc: subprocess.Popen  # or a launch.forkserver.ForkedProcess (the same methods)
     log_path: Path
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
 
-def start_node(kind: str, opts, run_dir: Path) -> NodeProcess:
+def node_env() -> dict:
+    """The environment of a node process: one thread per math library, unbuffered output, and
+    the checkout on the path."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else root
+    return env
+
+
+def start_node(kind: str, opts, run_dir: Path, server=None) -> NodeProcess:
     """Start ``python -m stagger.launch.node KIND OPTS`` (``opts``: the node's nodes.options object,
-    written to ``nodes/<node>.json``) with stdout/stderr to ``logs/<node>.log``."""
+    written to ``nodes/<node>.json``) with stdout/stderr to ``logs/<node>.log``; forked from
+    ``server`` (launch.forkserver.ForkServer) if given, else a fresh interpreter."""
     from stagger.nodes.options import to_dict
     node_id = opts.node_id
     (run_dir / "nodes").mkdir(parents=True, exist_ok=True)
@@ -33,9 +43,9 @@ def start_node(kind: str, opts, run_dir: Path) -> NodeProcess:
     opts_path = run_dir / "nodes" / f"{node_id}.json"
     opts_path.write_text(json.dumps(to_dict(opts), indent=1))
     log_path = run_dir / "logs" / f"{node_id}.log"
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else root
+    if server is not None:
+        return NodeProcess(node_id, kind, server.start(kind, str(opts_path), str(log_path), {}), log_path)
+    env = node_env()
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "stagger.launch.node", kind, str(opts_path)],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -61,6 +61,7 @@ class Supervisor:
         self.watch = self._watch()
         self.endpoints: dict[str, str] = {"stats": self.stats_ep, "monitor": self.watch.endpoint}
         self.kind_values: dict[str, dict] = {}  # the values of the first node of each kind
+        self.forks = None  # the fork server (--start fork), from the first node on
 
     def _watch(self, **kw) -> Watch:
         """The monitor PUB for `stagger top`, the live panel's state, TensorBoard (launch.monitor)."""
@@ -100,7 +101,7 @@ class Supervisor:
     def start(self, kind: str, node_id: str, values: dict, binds: tuple[str, ...] = ()) -> None:
         opts = self.node_options(kind, node_id, connect=dict(self.endpoints), **values)
         self.kind_values.setdefault(kind, {k: v for k, v in values.items() if k != "node_seed"})
-        self.nodes.append(start_node(kind, opts, self.run_dir))
+        self.nodes.append(start_node(kind, opts, self.run_dir, self.forks))
         if binds:
             self.wait_for(f"{node_id} to bind {', '.join(binds)}",
                           lambda: all(b in self.endpoints for b in binds), 60.0)
@@ -133,7 +134,15 @@ class Supervisor:
         self.startup_s = None
         self.memory: dict[str, dict] = {}
         self.cpu: dict = {}
-        self.game = probe_game(c.game, c.game_options)
+        if c.start == "fork":  # it imports torch while the game is probed and the run checked
+            from stagger.launch.forkserver import ForkServer
+            from stagger.launch.procs import node_env
+            self.forks = ForkServer(node_env())
+        try:
+            self.game = probe_game(c.game, c.game_options)
+        except BaseException:
+            self._close_forks()
+            raise
         config = config_doc(c, self.game, stats_endpoint=self.stats_ep)
         try:
             from stagger.launch.preflight import check_run
@@ -227,6 +236,11 @@ class Supervisor:
         otherwise (in the measured window)."""
         self.status.update(None if end is None else self._status_text(end), self.watch.panel)
 
+    def _close_forks(self) -> None:
+        if self.forks is not None:
+            self.forks.close()
+            self.forks = None
+
     def stop(self) -> None:
         """The env first (the measured window ends with it), then the clock, which sends every
         inference node a Stop and takes their Byes (``nodes.end_of_run``), then what is left of
@@ -240,6 +254,7 @@ class Supervisor:
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline and len(self.finals) < len(self.nodes):
             self.pump(0.05)
+        self._close_forks()  # after its nodes: they stop when it goes
         self.watch.done(self)
         self.metrics.close()
         self.rt.close()

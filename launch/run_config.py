@@ -34,6 +34,9 @@ class RunConfig(LearningPart, ActingPart, ModelPart, ClockPart, EnvPart, RunWide
                                                                           "(timing runs).")
     join_timeout_s: float = opt(0.0, "Seconds to wait for the inference nodes (0: 30 + 1 per node).", min=0.0,
                                 flag="--join-timeout")
+    start: str = opt("exec", "How nodes start: exec (a fresh interpreter each: about a second of imports "
+                             "per node) or fork (from one warm interpreter with torch imported: milliseconds "
+                             "per node, a fifth of the memory; new, see the README).", choices=("exec", "fork"))
     tensorboard: bool = opt(True, "Write coverage, delay, lateness, overhead, return, loss and updates as "
                                   "TensorBoard scalars into RUN_DIR/tb.",
                             off_help="Write no TensorBoard scalars (default: into RUN_DIR/tb, for "
