@@ -34,6 +34,8 @@ class RunConfig(LearningPart, ActingPart, ModelPart, ClockPart, EnvPart, RunWide
                                                                           "(timing runs).")
     join_timeout_s: float = opt(0.0, "Seconds to wait for the inference nodes (0: 30 + 1 per node).", min=0.0,
                                 flag="--join-timeout")
+    clock_restarts: int = opt(1, "Times a clock that exits is restarted on the same endpoints (the env and the "
+                                 "inference nodes keep running meanwhile; 0: its exit fails the run).", min=0)
     tensorboard: bool = opt(True, "Write coverage, delay, lateness, overhead, return, loss and updates as "
                                   "TensorBoard scalars into RUN_DIR/tb.",
                             off_help="Write no TensorBoard scalars (default: into RUN_DIR/tb, for "
