@@ -35,11 +35,8 @@ class ClockConfig:
     window: int | None = DEFAULT_WINDOW
     lead: int = 2  # ticks between publishing a schedule and its first start
     timeout_s: float = 1.0
-    # a restarted clock (launch/clock_restart.py): its epochs start above the dead clock's, and
-    # it gathers the re-hellos for this long before its first PhaseMap (until then the nodes
-    # keep following the dead clock's last map, which a half-rebuilt map would replace)
-    first_epoch: int = 0
-    rejoin_grace_s: float = 0.0
+    first_epoch: int = 0  # a restarted clock (nodes/clock_restart.py): epochs above the dead one's
+    rejoin_grace_s: float = 0.0  # and no map for this long after the first node is heard
 
 
 @dataclass
@@ -84,8 +81,7 @@ class ClockCore:
         self.last_resend_t = 0.0
         self.rephases = 0
         self.events: list[dict] = []  # joins and drops, for the summary
-        self.holding = cfg.rejoin_grace_s > 0  # a restarted clock, gathering the re-hellos
-        self.hold_until: float | None = None  # from the first node heard
+        self.holding, self.hold_until = cfg.rejoin_grace_s > 0, None  # a restarted clock: re-hellos first
 
     def needed(self) -> int:
         return ticks_needed(self.est.estimate(), self.frame_s, self.cfg.margin_s)
@@ -127,10 +123,8 @@ class ClockCore:
     def on_timer(self, now: float) -> list[Out]:
         out: list[Out] = []
         if self.holding:  # a restarted clock: one PhaseMap once the re-hellos are in
-            if self.hold_until is None or now < self.hold_until:
-                return out
-            self.holding = False
-            return self._rephase(now) if self.members.members else out
+            self.holding = self.hold_until is None or now < self.hold_until
+            return out if self.holding or not self.members.members else self._rephase(now)
         gone = self.members.expire(now)
         for m in gone:
             self.events.append({"event": "drop", "node": m.node, "host": m.host, "tick": self.tick,
@@ -194,9 +188,8 @@ class ClockCore:
             nxt = s.next_start(node, max(self.tick - int(s.period) - 1, s.anchor))
             while nxt is not None and nxt <= self.tick:
                 start, nxt = nxt, s.next_start(node, nxt + 1)
-        if start is None and node not in s.order and self.reported.get(node, -1) >= 0:
-            # in no schedule of this clock yet (a restarted clock): busy from its last start
-            return max(self.tick + 1, self.reported[node] + needed)
+        if start is None and node not in s.order and self.reported.get(node, -1) >= 0:  # a restarted
+            return max(self.tick + 1, self.reported[node] + needed)  # clock's first map: busy since then
         if start is None or self.reported.get(node, -1) >= start:
             return self.tick + 1
         return start + needed
@@ -257,24 +250,21 @@ TIMER_S = 0.05
 
 def run(opts: ClockOptions) -> int:
     """The clock node's I/O loop."""
+    from stagger.nodes import clock_restart as restart
     from stagger.nodes.end_of_run import end_of_run
     from stagger.nodes.runtime import Runtime, log
 
     rt = Runtime.for_node(opts, "clock")
     core = ClockCore(ClockConfig(
         fps=opts.fps, action_every=opts.action_every, algorithm=opts.algorithm, margin_s=opts.margin_s,
-        initial_s=opts.initial_estimate_s, window=opts.max_window or None, first_epoch=opts.first_epoch,
-        rejoin_grace_s=opts.rejoin_grace_s), opts.node_id,
+        initial_s=opts.initial_estimate_s, window=opts.max_window or None, **restart.config(opts)), opts.node_id,
         JoinInfo(opts.n_actions, opts.policy_actions, tuple(opts.obs_shape), opts.obs_dtype))
     clock = rt.clock
     try:
-        if opts.ipc_dir:  # a restarted clock binds where the nodes reconnect: the dead clock's paths
-            rt.use_ipc_dir(opts.ipc_dir)
-        if opts.first_epoch:
-            log.info("restarted clock: epochs from %d; the nodes' re-hellos gathered for %.2f s, then a "
-                     "new PhaseMap", opts.first_epoch + 1, opts.rejoin_grace_s)
+        restart.before_bind(rt, opts, log)  # a restarted clock: the dead clock's endpoints
         rt.bind("ticks", opts.ports.get("ticks", 0))
         rt.bind("control", opts.ports.get("control", 0))
+        restart.after_bind(rt, opts)
         for ch in ("obs", "stats"):
             if opts.connect.get(ch):
                 rt.connect(ch, opts.connect[ch])

@@ -140,12 +140,6 @@ class Runtime:
         sock.bind(ep)
         return ep
 
-    def use_ipc_dir(self, path: str) -> None:
-        """Bind the ipc endpoints in ``path`` (a restarted node: the same endpoints as the one
-        it replaces; libzmq removes a socket file a killed process left behind)."""
-        os.makedirs(path, mode=0o700, exist_ok=True)
-        self._ipc_dir = path
-
     def connect(self, channel: str, endpoint: str, *, subscribe_all: bool = True) -> zmq.Socket:
         """Connect to ``channel``. A SUB with ``subscribe_all=False`` receives only the topics
         given to :meth:`subscribe`; its gaps are by design, so it keeps no sequence counter."""

@@ -212,9 +212,8 @@ class Launcher(Supervisor):
         self._fetch_results()
         extra = {"launch": {"placement": asdict(self.placement), "via": self.transport.via,
                             "security": config["security"], "learner_restarts": self.restarts,
-                            "clock_restarts": self.clock_restarts.records,
                             "processes": [{"node": p.node_id, "host": p.host, "exit_code": p.returncode}
-                                          for p in self.nodes]}}
+                                          for p in self.nodes]}, "clock_restarts": self.clock_restarts.records}
         return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n, extra)
 
     def _security_doc(self) -> dict:
