@@ -118,3 +118,52 @@ def test_a_node_that_exits_is_reported_with_name_host_code_and_last_lines(tmp_pa
     assert text.startswith("inference node inf00 on host here exited with code 1 (ValueError: bad weights); "
                            "stopping every node. Last lines of ")
     assert "loading" in text and "Traceback" in text
+
+
+def test_clock_restarts_is_an_option_of_both_commands_and_their_config_files(tmp_path):
+    from stagger.launch.cli import main
+    f = tmp_path / "exp.toml"
+    f.write_text("clock-restarts = 3\n")
+    for command in ("run", "launch"):
+        assert main.commands[command].make_context(command, ["--config", str(f)]).params["clock_restarts"] == 3
+        assert main.commands[command].make_context(command, []).params["clock_restarts"] == 1
+
+
+def dead(tmp_path, node_id, kind, code):
+    log = tmp_path / f"{node_id}.log"
+    with open(log, "wb") as f:
+        proc = subprocess.Popen([sys.executable, "-c", f"print('{node_id} last words'); raise SystemExit({code})"],
+                                stdout=f, stderr=subprocess.STDOUT)
+    proc.wait(30)
+    return NodeProcess(node_id, kind, proc, log, host="here")
+
+
+def test_the_supervisor_restarts_a_dead_clock_once_then_fails_naming_it(tmp_path):
+    from stagger.launch.run import RunConfig, RunError, Supervisor
+    sup = Supervisor(RunConfig(run_dir=str(tmp_path / "run"), clock_restarts=1))
+    started = []
+    sup.start = lambda kind, node_id, values, binds=(): started.append((kind, node_id, values))
+    try:
+        sup.nodes = [dead(tmp_path, "clock", "clock", 3)]
+        with pytest.raises(RunError, match="^clock node clock on host here exited with code 3; stopping every node"):
+            sup._check_alive()  # its endpoints are not known yet: nothing to restart on
+        sup.endpoints.update(ticks="tcp://127.0.0.1:41001", control="tcp://127.0.0.1:41002")
+        sup.latest["clock"] = {"clock": {"epoch": 12}}
+        sup.nodes = [dead(tmp_path, "clock", "clock", -9)]
+        sup.handled.clear()
+        sup._check_alive()
+        [(kind, node_id, values)] = started
+        assert (kind, node_id) == ("clock", "clock") and values["ports"] == {"ticks": 41001, "control": 41002}
+        assert values["first_epoch"] == 12 + EPOCH_GAP and values["rejoin_grace_s"] == REJOIN_GRACE_S
+        sup._check_alive()  # handled: not restarted twice
+        assert len(started) == 1 and sup.clock_restarts.records[0]["exit_code"] == -9
+        sup.nodes.append(dead(tmp_path, "clock", "clock", 1))  # the restarted one dies too: none left
+        with pytest.raises(RunError, match=r"(?s)clock node clock on host here exited with code 1; stopping every "
+                                           r"node\. Last lines of .*clock last words"):
+            sup._check_alive()
+        sup.nodes.append(dead(tmp_path, "inf00", "inference", 2))
+        with pytest.raises(RunError, match="inference node inf00 on host here exited with code 2"):
+            sup._check_alive()
+    finally:
+        sup.metrics.close()
+        sup.rt.close()
