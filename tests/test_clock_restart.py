@@ -149,14 +149,14 @@ def test_the_supervisor_restarts_a_dead_clock_once_then_fails_naming_it(tmp_path
             sup._check_alive()  # its endpoints are not known yet: nothing to restart on
         sup.endpoints.update(ticks="tcp://127.0.0.1:41001", control="tcp://127.0.0.1:41002")
         sup.latest["clock"] = {"clock": {"epoch": 12}}
-        sup.nodes = [dead(tmp_path, "clock", "clock", -9)]
+        sup.nodes = [dead(tmp_path, "clock", "clock", 5)]
         sup.handled.clear()
         sup._check_alive()
         [(kind, node_id, values)] = started
         assert (kind, node_id) == ("clock", "clock") and values["ports"] == {"ticks": 41001, "control": 41002}
         assert values["first_epoch"] == 12 + EPOCH_GAP and values["rejoin_grace_s"] == REJOIN_GRACE_S
         sup._check_alive()  # handled: not restarted twice
-        assert len(started) == 1 and sup.clock_restarts.records[0]["exit_code"] == -9
+        assert len(started) == 1 and sup.clock_restarts.records[0]["exit_code"] == 5
         sup.nodes.append(dead(tmp_path, "clock", "clock", 1))  # the restarted one dies too: none left
         with pytest.raises(RunError, match=r"(?s)clock node clock on host here exited with code 1; stopping every "
                                            r"node\. Last lines of .*clock last words"):
