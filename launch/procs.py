@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 STOP_TIMEOUT_S = 5.0
+TAIL_LINES = 15
+_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 
 
 @dataclass
@@ -18,9 +22,39 @@ class NodeProcess:
     kind: str
     proc: subprocess.Popen  # or a launch.forkserver.ForkedProcess (the same methods)
     log_path: Path
+    host: str = field(default_factory=socket.gethostname)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.poll()
+
+    def tail(self, n: int = TAIL_LINES) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").strip().splitlines()[-n:])
+        except OSError:
+            return "(no log)"
+
+    def reason(self) -> str:
+        """The last error line of its log (``SomeError: what``), or ''."""
+        errors = [ln.strip() for ln in self.tail(40).splitlines() if _ERROR.match(ln.strip())]
+        return errors[-1] if errors else ""
+
+
+def exit_line(n) -> str:
+    """``KIND node ID on host HOST exited with code C (its last error line)``: a local
+    NodeProcess or a launched RemoteNode (launch/remote/streams.py), which have the same face."""
+    why = n.reason()
+    return (f"{n.kind} node {n.node_id} on host {n.host} exited with code {n.returncode}"
+            + (f" ({why})" if why else ""))
+
+
+def exit_report(n, consequence: str = "stopping every node") -> str:
+    """What a run that fails because node ``n`` exited says: who, where, the code, what
+    follows and the last lines of its log."""
+    return f"{exit_line(n)}; {consequence}. Last lines of {n.log_path}:\n{n.tail()}"
 
 
 def node_env() -> dict:

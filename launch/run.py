@@ -9,12 +9,14 @@ per node, ``metrics.jsonl``, the env's per-frame records and ``summary.json``.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 from stagger.launch import cpu
+from stagger.launch.clock_restart import ClockRestarts
 from stagger.launch.monitor import Watch
-from stagger.launch.procs import NodeProcess, start_node, stop_nodes
+from stagger.launch.procs import NodeProcess, exit_line, exit_report, start_node, stop_nodes
 from stagger.launch.run_config import MODES, RunConfig, config_doc, read_config  # noqa: F401 (RunConfig lives here too)
 from stagger.launch.status import StatusLine
 from stagger.measure.summary import write_summary
@@ -62,6 +64,9 @@ class Supervisor:
         self.endpoints: dict[str, str] = {"stats": self.stats_ep, "monitor": self.watch.endpoint}
         self.kind_values: dict[str, dict] = {}  # the values of the first node of each kind
         self.forks = None  # the fork server (--start fork), from the first node on
+        self.handled: set[int] = set()  # nodes whose exit was dealt with (restarted)
+        self.clock_restarts = ClockRestarts(cfg.clock_restarts)
+        self.say = lambda text: print(f"stagger run: {text}", file=sys.stderr, flush=True)
 
     def _watch(self, **kw) -> Watch:
         """The monitor PUB for `stagger top`, the live panel's state, TensorBoard (launch.monitor)."""
@@ -77,17 +82,33 @@ class Supervisor:
             self.metrics.write(json.dumps(rec, default=str) + "\n")
             if msg.kind == "endpoints":
                 self.endpoints.update(msg.data["endpoints"])
+            if msg.kind == "clock":
+                self.clock_restarts.stats(msg.data, rec["t"])
             if msg.kind.endswith("final"):
                 self.finals[msg.node] = msg.data
             self.latest.setdefault(msg.node, {})[msg.kind] = msg.data
             self.watch.stats(msg)
 
     def _check_alive(self) -> None:
-        for n in self.nodes:
-            if not n.alive():
-                tail = n.log_path.read_text(errors="replace").strip().splitlines()[-15:]
-                raise RunError(f"node {n.node_id} exited with code {n.proc.returncode}; "
-                               f"last lines of {n.log_path}:\n" + "\n".join(tail))
+        """A clock that exited is restarted (``--clock-restarts``); any other node that exited
+        fails the run, named with its host, exit code and last log lines."""
+        for n in list(self.nodes):
+            if n.alive() or id(n) in self.handled:
+                continue
+            self.handled.add(id(n))
+            if not self._restart_clock(n):
+                raise RunError(exit_report(n))
+
+    def _restart_clock(self, n) -> bool:
+        """Start a new clock on the endpoints of ``n``, a clock that exited; False if ``n`` is
+        not a clock or no restart is left (launch/clock_restart.py)."""
+        if n.kind != "clock" or self.phase == "stopping" or not self.clock_restarts.possible(self.endpoints):
+            return False
+        epoch = int(self.latest.get("clock", {}).get("clock", {}).get("epoch", 0))
+        values = self.clock_restarts.restart(self.endpoints, epoch, n.returncode)
+        self.say(self.clock_restarts.message(exit_line(n)))
+        self.start("clock", n.node_id, {**self.kind_values.get("clock", {}), **values})
+        return True
 
     def wait_for(self, what: str, pred, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -188,7 +209,8 @@ class Supervisor:
         finally:
             self.stop()
         return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n,
-                             {"startup_s": self.startup_s, "memory": self.memory, "cpu": self.cpu})
+                             {"startup_s": self.startup_s, "memory": self.memory, "cpu": self.cpu,
+                              "clock_restarts": self.clock_restarts.records})
 
     def _write_connection(self) -> None:
         """RUN_DIR/connection.json, as ``stagger launch`` writes it: a node started by hand
@@ -251,8 +273,9 @@ class Supervisor:
             group = [n for n in self.nodes if n.kind in kinds]
             stop_nodes(group)
             self.pump(0.2)
+        expected = {n.node_id for n in self.nodes if id(n) not in self.handled}
         deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline and len(self.finals) < len(self.nodes):
+        while time.monotonic() < deadline and not expected <= set(self.finals):
             self.pump(0.05)
         self._close_forks()  # after its nodes: they stop when it goes
         self.watch.done(self)

@@ -37,6 +37,8 @@ class RunConfig(LearningPart, ActingPart, ModelPart, ClockPart, EnvPart, RunWide
     start: str = opt("exec", "How nodes start: exec (a fresh interpreter each: about a second of imports "
                              "per node) or fork (from one warm interpreter with torch imported: milliseconds "
                              "per node, a fifth of the memory; new, see the README).", choices=("exec", "fork"))
+    clock_restarts: int = opt(1, "Times a clock that exits is restarted on the same endpoints (the env and the "
+                                 "inference nodes keep running meanwhile; 0: its exit fails the run).", min=0)
     tensorboard: bool = opt(True, "Write coverage, delay, lateness, overhead, return, loss and updates as "
                                   "TensorBoard scalars into RUN_DIR/tb.",
                             off_help="Write no TensorBoard scalars (default: into RUN_DIR/tb, for "

@@ -35,6 +35,8 @@ class ClockConfig:
     window: int | None = DEFAULT_WINDOW
     lead: int = 2  # ticks between publishing a schedule and its first start
     timeout_s: float = 1.0
+    first_epoch: int = 0  # a restarted clock (nodes/clock_restart.py): epochs above the dead one's
+    rejoin_grace_s: float = 0.0  # and no map for this long after the first node is heard
 
 
 @dataclass
@@ -79,6 +81,7 @@ class ClockCore:
         self.last_resend_t = 0.0
         self.rephases = 0
         self.events: list[dict] = []  # joins and drops, for the summary
+        self.holding, self.hold_until = cfg.rejoin_grace_s > 0, None  # a restarted clock: re-hellos first
 
     def needed(self) -> int:
         return ticks_needed(self.est.estimate(), self.frame_s, self.cfg.margin_s)
@@ -92,6 +95,8 @@ class ClockCore:
         return []
 
     def handle(self, msg, now: float, identity: bytes = b"") -> list[Out]:
+        if self.holding and self.hold_until is None:
+            self.hold_until = now + self.cfg.rejoin_grace_s
         if isinstance(msg, Hello):
             return self._hello(msg, now, identity)
         if isinstance(msg, Heartbeat):
@@ -100,13 +105,13 @@ class ClockCore:
             if self.members.bye(msg.node) is not None:
                 self.events.append({"event": "bye", "node": msg.node, "tick": self.tick, "t": now,
                                     "reason": msg.reason})
-                return [] if self.stopping else self._rephase(now)
+                return [] if self.stopping or self.holding else self._rephase(now)
         return []
 
     def on_subscribed(self, now: float) -> list[Out]:
         """A node subscribed to ``ticks``: the current Tick and PhaseMap, so a newcomer has
         its phase at once (a map published before its subscription never reached it)."""
-        return [] if self.stopping else self._phase_outs()
+        return [] if self.stopping or self.holding else self._phase_outs()
 
     def stop(self, reason: str, now: float) -> list[Out]:
         """The run is over: a Stop to every subscriber of ticks (sent again while members
@@ -117,6 +122,9 @@ class ClockCore:
 
     def on_timer(self, now: float) -> list[Out]:
         out: list[Out] = []
+        if self.holding:  # a restarted clock: one PhaseMap once the re-hellos are in
+            self.holding = self.hold_until is None or now < self.hold_until
+            return out if self.holding or not self.members.members else self._rephase(now)
         gone = self.members.expire(now)
         for m in gone:
             self.events.append({"event": "drop", "node": m.node, "host": m.host, "tick": self.tick,
@@ -150,7 +158,8 @@ class ClockCore:
         self.reported.pop(msg.node, None)
         self.events.append({"event": "join", "node": msg.node, "host": msg.host, "tick": self.tick,
                             "t": now})
-        return [Out("control", self._welcome(msg.node, True, ""), identity)] + self._rephase(now)
+        welcome = [Out("control", self._welcome(msg.node, True, ""), identity)]
+        return welcome if self.holding else welcome + self._rephase(now)
 
     def _heartbeat(self, msg: Heartbeat, now: float, identity: bytes) -> list[Out]:
         m = self.members.seen(msg.node, now)
@@ -163,8 +172,8 @@ class ClockCore:
             m.last_tick = msg.last_tick
             self.est.observe(msg.node, msg.inference_s)
             needed = self.needed()
-            if self.free_running:  # free-running nodes need no new phases when the estimate moves
-                return []
+            if self.free_running or self.holding:  # free-running nodes need no new phases when the
+                return []  # estimate moves; a restarted clock's first map waits for the re-hellos
             if needed > self.schedule.needed or (
                     needed < self.schedule.needed and now - self.last_rephase_t >= REPHASE_DOWN_MIN_S):
                 return self._rephase(now)
@@ -179,6 +188,8 @@ class ClockCore:
             nxt = s.next_start(node, max(self.tick - int(s.period) - 1, s.anchor))
             while nxt is not None and nxt <= self.tick:
                 start, nxt = nxt, s.next_start(node, nxt + 1)
+        if start is None and node not in s.order and self.reported.get(node, -1) >= 0:  # a restarted
+            return max(self.tick + 1, self.reported[node] + needed)  # clock's first map: busy since then
         if start is None or self.reported.get(node, -1) >= start:
             return self.tick + 1
         return start + needed
@@ -189,7 +200,8 @@ class ClockCore:
         free = {m.node: self._free_at(m.node, needed) for m in inference}
         if self.free_running:  # a running member may have just started: free within `needed`
             free = {n: self.tick + (needed if n in self.schedule.order else 1) for n in free}
-        s = make_schedule(self.schedule.epoch + 1, free, self.tick, needed, self.cfg.action_every, self.cfg.lead)
+        epoch = max(self.schedule.epoch, self.cfg.first_epoch) + 1
+        s = make_schedule(epoch, free, self.tick, needed, self.cfg.action_every, self.cfg.lead)
         if self.free_running:  # one anchor for all: they start together, then run free
             s = Schedule(s.epoch, anchor_tick(free, self.tick, self.cfg.lead), s.spacing, s.order, s.needed)
         self.schedule = s
@@ -238,18 +250,21 @@ TIMER_S = 0.05
 
 def run(opts: ClockOptions) -> int:
     """The clock node's I/O loop."""
+    from stagger.nodes import clock_restart as restart
     from stagger.nodes.end_of_run import end_of_run
     from stagger.nodes.runtime import Runtime, log
 
     rt = Runtime.for_node(opts, "clock")
     core = ClockCore(ClockConfig(
         fps=opts.fps, action_every=opts.action_every, algorithm=opts.algorithm, margin_s=opts.margin_s,
-        initial_s=opts.initial_estimate_s, window=opts.max_window or None), opts.node_id,
+        initial_s=opts.initial_estimate_s, window=opts.max_window or None, **restart.config(opts)), opts.node_id,
         JoinInfo(opts.n_actions, opts.policy_actions, tuple(opts.obs_shape), opts.obs_dtype))
     clock = rt.clock
     try:
+        restart.before_bind(rt, opts, log)  # a restarted clock: the dead clock's endpoints
         rt.bind("ticks", opts.ports.get("ticks", 0))
         rt.bind("control", opts.ports.get("control", 0))
+        restart.after_bind(rt, opts)
         for ch in ("obs", "stats"):
             if opts.connect.get(ch):
                 rt.connect(ch, opts.connect[ch])

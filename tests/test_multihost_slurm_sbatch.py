@@ -78,10 +78,11 @@ def test_the_printed_sbatch_script_runs_to_completion_under_sbatch(cluster, tmp_
 
 def test_a_failed_run_fails_its_batch_job(cluster, tmp_path):
     run = tmp_path / "run"
-    job = submit(cluster, tmp_path, "--duration", 120, "--inference-latency", 0.02, "--no-learner", "--run-dir", run)
+    job = submit(cluster, tmp_path, "--duration", 120, "--inference-latency", 0.02, "--no-learner", "--run-dir", run,
+                 "--clock-restarts", 0)
     wait_until(lambda: len(members(run)) == 3, 150, "3 inference nodes to join")
     step, host = cluster.steps(job)["stagger-clock"]
-    cluster.run("scancel", step)  # a required node dies: the launch fails
+    cluster.run("scancel", step)  # a required node dies (no clock restart allowed): the launch fails
     info = cluster.finished_job(job, timeout_s=60)
     out = (tmp_path / f"stagger-{job}.out").read_text()
     assert info["JobState"] == "FAILED" and info["ExitCode"] == "1:0", (info, out[-4000:])

@@ -52,7 +52,8 @@ def test_ctrl_c_stops_every_remote_node(hosts, tmp_path):
 def test_a_failed_required_node_stops_the_run(hosts, tmp_path):
     a, b, _ = hosts.addrs
     run = tmp_path / "run"
-    proc, out = start_launch(hosts, run, "--hosts", f"{a}:0,{b}:2", "--duration", 120, "--inference-latency", 0.02)
+    proc, out = start_launch(hosts, run, "--hosts", f"{a}:0,{b}:2", "--duration", 120, "--inference-latency", 0.02,
+                             "--clock-restarts", 0)  # a clock restarted is test_system_clock_restart's
     try:
         wait_until(lambda: len(members(run)) == 2, 120, "2 inference nodes to join", proc, out)
         os.kill(node_pid(run, "clock"), signal.SIGKILL)

@@ -3,8 +3,11 @@
 The same run as ``stagger run`` (same start order, measured window and summary), but every
 node is started on its host through ``stagger agent`` over ssh or srun (``launch.remote.transport``),
 binds that host's address, and (off loopback) speaks CurveZMQ with the run's keys. Policy:
-- env and clock are required: if one exits, every node is stopped and the launch fails with
-  its last log lines; so does any node that exits before the measured window starts;
+- the env is required: if it exits, every node is stopped and the launch fails with its name,
+  host, exit code and last log lines; so does any node that exits before the measured window
+  starts (but a clock that had bound);
+- a clock that exits is restarted on the same host and ports (``--clock-restarts``,
+  launch/clock_restart.py); the env and the inference nodes keep running meanwhile;
 - an inference node may die or be cut off: the clock drops it by heartbeat timeout and
   re-phases the others; a node that comes back (or one started by hand with
   ``stagger node inference --connection RUN_DIR/connection.json``) is given a phase again;
@@ -23,13 +26,14 @@ from stagger.launch.remote import connection
 from stagger.launch.remote.hosts import Placement
 from stagger.launch.remote.options import LaunchOptions
 from stagger.launch.remote.transport import Transport, check_hosts, fetch, resolve, route_source
+from stagger.launch.procs import exit_line, exit_report
 from stagger.launch.run import RunError, Supervisor, config_doc, probe_game
 from stagger.launch.remote.streams import Printer, RemoteNode, stop_remote
 from stagger.measure.summary import write_summary
 from stagger.nodes.options import to_dict
 from stagger.nodes.security import CurveKeys, generate_keys, is_loopback, key_files
 
-REQUIRED = ("env", "clock")
+REQUIRED = ("env", "clock")  # a clock is restarted while restarts are left
 PORT_OFFSETS = {"obs": 0, "actions": 1, "experience": 2, "ticks": 3, "control": 4, "weights": 5, "stats": 6,
                 "monitor": 7}
 
@@ -47,7 +51,6 @@ class Launcher(Supervisor):
         self.say = lambda text: self.printer("launch", text)
         self.run_id = secrets.token_hex(8)
         self.remote_dir = lo.remote_dir or str(self.run_dir)
-        self.handled: set[int] = set()
         self.restarts = 0
         self.measuring = False
         self.conn: dict | None = None
@@ -121,11 +124,11 @@ class Launcher(Supervisor):
             if n.alive() or id(n) in self.handled:
                 continue
             self.handled.add(id(n))
-            why = n.reason()
-            what = (f"{n.kind} node {n.node_id} on host {n.host} exited with code {n.returncode}"
-                    + (f" ({why})" if why else ""))
+            what = exit_line(n)
+            if self._restart_clock(n):
+                continue
             if not self.measuring or n.kind in REQUIRED:
-                raise RunError(f"{what}; stopping every node. Last lines of {n.log_path}:\n{n.tail()}")
+                raise RunError(exit_report(n))
             if n.kind == "inference":
                 self.say(f"{what}; the clock drops it after 1 s without a heartbeat and re-phases the others")
             elif self.restarts < self.lo.learner_restarts:
@@ -135,8 +138,8 @@ class Launcher(Supervisor):
                 port = connection.split_endpoint(self.endpoints["weights"])[1]
                 self.start("learner", "learner", {"resume": self.remote_dir, "ports": {"weights": port}})
             else:
-                raise RunError(f"{what} and no learner restart is left (--learner-restarts "
-                               f"{self.lo.learner_restarts}). Last lines of {n.log_path}:\n{n.tail()}")
+                raise RunError(exit_report(n, f"no learner restart is left (--learner-restarts "
+                                              f"{self.lo.learner_restarts}): stopping every node"))
 
     def stop(self) -> None:
         """Env first (the measured window ends with it), then the clock (its Stop ends the
@@ -210,7 +213,7 @@ class Launcher(Supervisor):
         extra = {"launch": {"placement": asdict(self.placement), "via": self.transport.via,
                             "security": config["security"], "learner_restarts": self.restarts,
                             "processes": [{"node": p.node_id, "host": p.host, "exit_code": p.returncode}
-                                          for p in self.nodes]}}
+                                          for p in self.nodes]}, "clock_restarts": self.clock_restarts.records}
         return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n, extra)
 
     def _security_doc(self) -> dict:

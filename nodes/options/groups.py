@@ -161,7 +161,12 @@ class EnvOptions(EnvPart, NodeOptions):
 
 @dataclass(frozen=True)
 class ClockOptions(ClockPart, NodeOptions):
-    pass
+    # set by the supervisor when it restarts a clock that exited (launch/clock_restart.py)
+    first_epoch: int = opt(0, "Epochs of this clock's PhaseMaps start above this (a restarted clock: above "
+                              "the dead clock's).", min=0)
+    rejoin_grace_s: float = opt(0.0, "A restarted clock gathers the nodes' re-hellos this long before its "
+                                     "first PhaseMap (0: a first start).", min=0.0)
+    ipc_dir: str = opt("", "Bind the ipc endpoints in this directory (a restarted clock: the dead clock's).")
 
 
 @dataclass(frozen=True)
