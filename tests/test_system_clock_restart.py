@@ -15,7 +15,7 @@ from multihost_runs import ROOT, abort, coverage_between, members, node_pid, wai
 
 pytestmark = pytest.mark.system
 
-LATENCY = 2.5 / 59.7275  # 3 nodes cover every frame
+LATENCY = 1.5 / 59.7275  # 2 nodes would cover every frame: 3 leave slack for a loaded machine
 NODES = ["inf00", "inf01", "inf02"]
 
 
@@ -76,7 +76,7 @@ def test_sigkill_the_clock_mid_run_it_is_restarted_and_the_run_goes_on(tmp_path,
           f"{s['env_lateness_ms']}; restart {r}; dropped {s['dropped']}")
     assert "clock node clock on host" in text and "exited with code -9; restarting it on the same endpoints" in text
     assert s["env_lateness_ms"]["p99"] <= 2.0, s["env_lateness_ms"]
-    assert before >= 0.9 and back >= 0.9  # 1.0 on a quiet machine; generous for a loaded one
+    assert before >= 0.85 and back >= 0.85  # 1.0 on a quiet machine; generous for a loaded one
     assert s["dropped"] == 0, details["dropped_by_node"]  # nothing lost, and no false gaps counted
     assert r["exit_code"] == -9 and r["downtime_s"] is not None and 0 < r["downtime_s"] < 30, r
     assert sorted(r["members_after"]) == NODES and r["first_epoch"] > 1000
