@@ -37,6 +37,9 @@ class RunConfig(LearningPart, ActingPart, ModelPart, ClockPart, EnvPart, RunWide
     start: str = opt("exec", "How nodes start: exec (a fresh interpreter each: about a second of imports "
                              "per node) or fork (from one warm interpreter with torch imported: milliseconds "
                              "per node, a fifth of the memory; new, see the README).", choices=("exec", "fork"))
+    insecure: bool = opt(False, "No authentication, warned about loudly: stagger run --transport tcp binds plain "
+                                "TCP on 127.0.0.1; stagger launch turns CurveZMQ off. Anyone who reaches a port "
+                                "reads observations and weights and sends actions.")
     tensorboard: bool = opt(True, "Write coverage, delay, lateness, overhead, return, loss and updates as "
                                   "TensorBoard scalars into RUN_DIR/tb.",
                             off_help="Write no TensorBoard scalars (default: into RUN_DIR/tb, for "
