@@ -67,7 +67,7 @@ class Runtime:
                                             "opts": {k: v for k, v in to_dict(opts).items() if k != "connect"}})
         # before the zmq context: its I/O thread inherits the scheduling class
         priority = set_priority(kind) if opts.realtime_priority else "default"
-        from stagger.nodes.security import from_opts  # CurveZMQ when the run leaves loopback
+        from stagger.nodes.security import from_opts  # CurveZMQ in a launched run
         rt = cls(opts.node_id, kind, host=opts.bind_host, trace=trace,
                  security=from_opts(opts), advertise=opts.advertise_host or None)
         rt.hostname = opts.host_label or rt.hostname  # the host as the launcher names it

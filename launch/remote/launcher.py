@@ -2,7 +2,8 @@
 
 The same run as ``stagger run`` (same start order, measured window and summary), but every
 node is started on its host through ``stagger agent`` over ssh or srun (``launch.remote.transport``),
-binds that host's address, and (off loopback) speaks CurveZMQ with the run's keys. Policy:
+binds that host's address, and speaks CurveZMQ with the run's keys (on loopback too: other users of
+the machine reach 127.0.0.1; ``--insecure`` turns it off). Policy:
 - env and clock are required: if one exits, every node is stopped and the launch fails with
   its last log lines; so does any node that exits before the measured window starts;
 - an inference node may die or be cut off: the clock drops it by heartbeat timeout and
