@@ -15,8 +15,10 @@ from stagger.benchmarks.compute import compute  # noqa: E402
 from stagger.benchmarks.learning import learning  # noqa: E402
 from stagger.benchmarks.scaling import scaling  # noqa: E402
 from stagger.benchmarks.startup import startup  # noqa: E402
+from stagger.benchmarks.transport import transport  # noqa: E402
 
 bench.add_command(scaling)
 bench.add_command(learning)
 bench.add_command(compute)
 bench.add_command(startup)
+bench.add_command(transport)

@@ -10,8 +10,9 @@ It connects to the clock's control channel, says Hello, takes everything else fr
 Welcome (endpoints, action range, observation, heartbeat period), follows the PhaseMaps on
 ``ticks``, takes the observation of each of its start ticks (subscribing to those frames
 only), "infers" for ``--latency`` seconds (a stand-in policy: any function of the pixels),
-sends the Action, heartbeats, and leaves with a Bye when the clock sends Stop. Plain TCP only
-(no CurveZMQ). Prints one line per event on stdout.
+sends the Action, heartbeats, and leaves with a Bye when the clock sends Stop. tcp:// or
+ipc:// endpoints (a ``stagger run``'s, as the user who started it); no CurveZMQ. Prints one
+line per event on stdout.
 """
 from __future__ import annotations
 

@@ -68,6 +68,14 @@ RUN_OVERRIDES = {
 }
 
 
+_INSECURE_LINES = (
+    "WARNING: --transport tcp --insecure: this run binds plain TCP ports on 127.0.0.1, with no",
+    "authentication: ANY user or process on this machine can read the observations and weights",
+    "and send actions, experience or control messages. The default, --transport ipc, is private",
+    "to your user.")
+RUN_INSECURE_WARNING = "\n".join(["!" * 96, *(f"!! {line:<90} !!" for line in _INSECURE_LINES), "!" * 96])
+
+
 @main.command()
 @config_option()
 @field_options(RunConfig, exclude=NOT_ON_CLI, overrides=RUN_OVERRIDES)
@@ -146,6 +154,10 @@ def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting
                            "model_k": model_k, "inference_latency": inference_latency})
     except ValueError as exc:
         raise click.ClickException(str(exc))
+    if cfg.transport == "tcp" and cfg.insecure:
+        click.echo(RUN_INSECURE_WARNING, err=True)
+    elif cfg.insecure:
+        click.echo("note: --insecure has no effect with --transport ipc (the run stays private to your user)", err=True)
     label = f" (inference latency {inference_latency:.4f} s, {latency_label})" if inference_latency else ""
     click.echo(f"stagger run: {game}, {mode}, {n if mode == 'staggered' else 1} inference process(es){label}, "
                f"run dir {run_dir}")

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from stagger.launch import cpu
+from stagger.launch import cpu, pids
 from stagger.launch.clock_restart import ClockRestarts
 from stagger.launch.monitor import Watch
 from stagger.launch.procs import NodeProcess, exit_line, exit_report, start_node, stop_nodes
@@ -50,8 +50,10 @@ class Supervisor:
         self.cfg = cfg
         self.run_dir = Path(cfg.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        pids.reset(self.run_dir)
+        self.ipc_dir = self._transport_dir()
         self.rt = Runtime("supervisor", "supervisor")
-        self.rt.ipc = cfg.transport == "ipc"
+        self.rt.ipc, self.rt.ipc_dir = self.ipc_dir is not None, self.ipc_dir
         self.stats_ep = self.rt.bind("stats")
         self.nodes: list[NodeProcess] = []
         self.latest: dict[str, dict] = {}  # node -> latest Stats data by kind
@@ -67,6 +69,18 @@ class Supervisor:
         self.handled: set[int] = set()  # nodes whose exit was dealt with (restarted)
         self.clock_restarts = ClockRestarts(cfg.clock_restarts)
         self.say = lambda text: print(f"stagger run: {text}", file=sys.stderr, flush=True)
+
+    def _transport_dir(self) -> str | None:
+        """The run's private 0700 socket directory (``--transport ipc``, the default: only this
+        user reaches the run, nodes/ipc.py); None for plain TCP, which needs ``--insecure``."""
+        if self.cfg.transport == "ipc":
+            from stagger.nodes import ipc
+            return ipc.private_dir()
+        if not self.cfg.insecure:
+            raise RunError("--transport tcp binds plain TCP on 127.0.0.1, where any user of this machine can "
+                           "read the observations and weights and send actions: add --insecure if that is "
+                           "what you want, or keep the default --transport ipc (private to your user)")
+        return None
 
     def _watch(self, **kw) -> Watch:
         """The monitor PUB for `stagger top`, the live panel's state, TensorBoard (launch.monitor)."""
@@ -123,14 +137,17 @@ class Supervisor:
         opts = self.node_options(kind, node_id, connect=dict(self.endpoints), **values)
         self.kind_values.setdefault(kind, {k: v for k, v in values.items() if k != "node_seed"})
         self.nodes.append(start_node(kind, opts, self.run_dir, self.forks))
+        pids.record_start(self.run_dir, node_id, self.nodes[-1].proc.pid, self.rt.hostname)
         if binds:
             self.wait_for(f"{node_id} to bind {', '.join(binds)}",
                           lambda: all(b in self.endpoints for b in binds), 60.0)
 
     def node_options(self, kind: str, node_id: str, **values):
         """The options of a ``kind`` node: the run's, the game's facts, then ``values``."""
-        return project(KINDS[kind], self.cfg, self.game, **{"run_dir": str(self.run_dir), "node_id": node_id,
-                                                           **values})
+        base = {"run_dir": str(self.run_dir), "node_id": node_id}
+        if self.ipc_dir is not None:  # every node binds in the run's private directory
+            base.update(transport="ipc", ipc_dir=self.ipc_dir)
+        return project(KINDS[kind], self.cfg, self.game, **{**base, **values})
 
     # -- the run --------------------------------------------------------------------------
     def _sample_memory(self) -> None:
@@ -281,3 +298,5 @@ class Supervisor:
         self.watch.done(self)
         self.metrics.close()
         self.rt.close()
+        from stagger.nodes import ipc
+        ipc.remove(self.ipc_dir)

@@ -39,6 +39,9 @@ class RunConfig(LearningPart, ActingPart, ModelPart, ClockPart, EnvPart, RunWide
                              "per node, a fifth of the memory; new, see the README).", choices=("exec", "fork"))
     clock_restarts: int = opt(1, "Times a clock that exits is restarted on the same endpoints (the env and the "
                                  "inference nodes keep running meanwhile; 0: its exit fails the run).", min=0)
+    insecure: bool = opt(False, "No authentication, warned about loudly: stagger run --transport tcp binds plain "
+                                "TCP on 127.0.0.1; stagger launch turns CurveZMQ off. Anyone who reaches a port "
+                                "reads observations and weights and sends actions.")
     tensorboard: bool = opt(True, "Write coverage, delay, lateness, overhead, return, loss and updates as "
                                   "TensorBoard scalars into RUN_DIR/tb.",
                             off_help="Write no TensorBoard scalars (default: into RUN_DIR/tb, for "

@@ -8,7 +8,6 @@ clock); and its core publishes no map until ``rejoin_grace_s`` after the first n
 """
 from __future__ import annotations
 
-import os
 
 from stagger.protocol.seq import SeqCounter
 
@@ -19,11 +18,9 @@ def config(opts) -> dict:
 
 
 def before_bind(rt, opts, log) -> None:
-    """A restarted clock binds in the dead clock's ipc directory (tcp: ``opts.ports``); libzmq
-    replaces a socket file a killed process left behind."""
-    if opts.ipc_dir:
-        os.makedirs(opts.ipc_dir, mode=0o700, exist_ok=True)
-        rt._ipc_dir = opts.ipc_dir  # where Runtime._bind_ipc binds (and what it removes at close)
+    """A restarted clock binds where the dead one did: the same ports (tcp, ``opts.ports``) or
+    the same paths in the run's ipc directory (``opts.ipc_dir``, nodes/ipc.py: named by node
+    and channel); libzmq replaces a socket file a killed process left behind."""
     if opts.first_epoch:
         log.info("restarted clock: epochs from %d; the nodes' re-hellos gathered for %.2f s, then a "
                  "new PhaseMap", opts.first_epoch + 1, opts.rejoin_grace_s)

@@ -1,4 +1,5 @@
-"""CurveZMQ for runs that leave loopback: per-run keys, socket options, a ZAP handler.
+"""CurveZMQ for launched runs (``stagger launch``, loopback too): per-run keys, socket options,
+a ZAP handler.
 
 A run has one server key pair (every binding socket: env, clock, learner, the launcher's
 stats) and one client key pair (every connecting socket). The keys live as pyzmq
@@ -9,7 +10,8 @@ certificate files in a directory (``RUN_DIR/keys`` or ``--keys DIR``)::
 A process that binds starts pyzmq's ``ThreadAuthenticator`` configured with
 ``configure_curve(domain="*", location=DIR/clients)``: only the run's client public keys
 are admitted; anyone else's handshake is refused (and logged as a warning), so they receive
-nothing. Loopback-only runs need none of this.
+nothing. ``stagger run`` needs none of this: its private Unix sockets (nodes/ipc.py) keep other
+users out.
 """
 from __future__ import annotations
 

@@ -64,10 +64,13 @@ def members(run_dir: Path) -> list[str]:
 
 
 def node_pid(run_dir: Path, node_id: str) -> int:
+    """The node's pid on its host, from RUN_DIR/pids.json (checked against its agent's log line)."""
+    pid = json.loads((run_dir / "pids.json").read_text())[node_id]["pid"]
     log = (run_dir / "logs" / f"{node_id}.log").read_text()
-    pids = [int(line.split("started as pid ")[1].split()[0]) for line in log.splitlines()
-            if "started as pid " in line]
-    return pids[-1]
+    logged = [int(line.split("started as pid ")[1].split()[0]) for line in log.splitlines()
+              if "started as pid " in line]
+    assert logged and logged[-1] == pid, (node_id, pid, logged)
+    return pid
 
 
 def coverage_between(run_dir: Path, t0: float, t1: float) -> float:

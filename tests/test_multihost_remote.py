@@ -1,5 +1,5 @@
 """The launcher's plumbing without other hosts: ssh command lines, pre-flight messages, the
-connection file, the agent's files, and a whole launch on localhost (loopback, no CURVE)."""
+connection file, the agent's files, and a whole launch on localhost (loopback, CurveZMQ as off it)."""
 import json
 import subprocess
 import sys
@@ -95,9 +95,13 @@ def test_launch_on_localhost_streams_prefixed_logs_and_writes_the_run(tmp_path):
     summary = json.loads(p.stdout[p.stdout.rindex("\n{") + 1:])
     assert summary["coverage"] >= 0.8 and summary["inference_nodes"] == 3  # 3 for 1.5 frames: slack for a loaded CI
     assert "[localhost inf01] stagger agent: inf01 (inference) started as pid" in p.stdout
-    assert "security none (loopback)" in p.stdout
+    assert "security CurveZMQ (loopback)" in p.stdout  # other users of this machine reach 127.0.0.1
     conn = json.loads((run / "connection.json").read_text())
-    assert conn["security"] == {"mechanism": "none"}
+    assert conn["security"]["mechanism"] == "curve" and conn["security"]["keys_dir"] == str(run / "keys")
     assert all(ep.startswith("tcp://127.0.0.1:") for ep in conn["endpoints"].values())
+    recorded = json.loads((run / "pids.json").read_text())  # the pid each agent reported, by node
+    assert set(recorded) == {"env", "clock", "inf00", "inf01", "inf02"}, recorded
     for node in ("env", "clock", "inf00", "inf01"):
-        assert "started as pid" in (run / "logs" / f"{node}.log").read_text()
+        log = (run / "logs" / f"{node}.log").read_text()
+        assert f"started as pid {recorded[node]['pid']} " in log, (node, recorded[node])
+        assert recorded[node]["host"] == "localhost" and recorded[node]["restarts"] == 0

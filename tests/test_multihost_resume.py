@@ -37,7 +37,8 @@ def test_killed_learner_resumes_from_its_checkpoint_and_missed_experience_is_cou
     try:
         wait_until(lambda: len(members(run)) == 3, 120, "3 inference nodes to join", proc, out)
         wait_until(lambda: checkpoint_updates(run) >= 50, 60, "a checkpoint with 50 updates", proc, out)
-        os.kill(node_pid(run, "learner"), signal.SIGKILL)
+        killed = node_pid(run, "learner")  # from RUN_DIR/pids.json
+        os.kill(killed, signal.SIGKILL)
         t_kill = time.monotonic()
         wait_until(lambda: "resumed from" in (run / "logs" / "learner.log").read_text(), 90,
                    "the learner to resume", proc, out)
@@ -47,6 +48,8 @@ def test_killed_learner_resumes_from_its_checkpoint_and_missed_experience_is_cou
         abort(proc)
         raise
     assert "restarting it from its last checkpoint (restart 1 of 1)" in out.read_text()
+    restarted = json.loads((run / "pids.json").read_text())["learner"]
+    assert restarted["restarts"] == 1 and restarted["pid"] != killed, restarted
     details = json.loads((run / "details.json").read_text())
     exp = details["experience"]
     resume = exp["resume"]

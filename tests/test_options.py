@@ -56,7 +56,7 @@ def test_run_config_has_every_run_group_field_and_nodes_get_only_their_own():
         assert set(fields_of(group)) <= run_fields, group
     node_fields = set().union(*(fields_of(c) for c in KINDS.values()))
     only_run = {"mode", "inference_nodes", "duration", "warmup_s", "learner", "join_timeout_s", "tensorboard",
-                "start", "clock_restarts"}
+                "start", "clock_restarts", "insecure"}
     assert run_fields - node_fields == only_run  # a new run field reaches some node, or is listed here
 
 
@@ -133,7 +133,7 @@ def test_config_json_round_trips_to_the_same_options(tmp_path):
 
 def test_each_node_gets_the_runs_values_projected_onto_its_kind(tmp_path):
     cfg = RunConfig(batch_size=8, max_window=7, default_action="repeat", inference_latency=0.02, seed=3)
-    sup = SimpleNamespace(cfg=cfg, game=FACTS, run_dir=tmp_path)
+    sup = SimpleNamespace(cfg=cfg, game=FACTS, run_dir=tmp_path, ipc_dir="/tmp/stagger-x")  # the run's sockets
     learner = Supervisor.node_options(sup, "learner", "learner")
     assert isinstance(learner, LearnerOptions) and learner.batch_size == 8 and learner.seed == 3
     assert learner.run_dir == str(tmp_path) and learner.policy_actions == 2
@@ -142,6 +142,7 @@ def test_each_node_gets_the_runs_values_projected_onto_its_kind(tmp_path):
     assert env.default_action == "repeat" and env.expect_learner and not hasattr(env, "batch_size")
     inf = Supervisor.node_options(sup, "inference", "inf02", node_seed=3002)
     assert (inf.node_id, inf.node_seed, inf.inference_latency) == ("inf02", 3002, 0.02)
+    assert (inf.transport, inf.ipc_dir) == ("ipc", "/tmp/stagger-x")
     with pytest.raises(OptionsError, match="expect_learner"):
         Supervisor.node_options(sup, "clock", "clock", expect_learner=True)
 

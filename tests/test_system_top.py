@@ -87,7 +87,7 @@ def test_top_and_the_run_panel_in_real_terminals(tmp_path, tmux):
     # of a status line (each may be full only for a while; the run ends after 15 s)
     seen, panel = tmux.wait_for_each(
         {"top": lambda t: full(t) and "measuring" in t, "run": full}, 120)
-    assert f"stagger top tcp://127.0.0.1:" in seen
+    assert "stagger top ipc:///" in seen and "/supervisor-monitor" in seen  # the default: the run's private dir
     assert "inf p50" in panel and "stagger run" in panel
 
     assert tmux.wait_for("run", lambda t: '"coverage"' in t, 90)  # the summary: the run is over

@@ -13,12 +13,11 @@ from stagger.launch.config_file import config_option
 from stagger.launch.remote.options import LaunchOptions
 from stagger.launch.run_config import RunConfig
 
-INSECURE_WARNING = """\
-!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
-!! WARNING: --insecure: this run's sockets use plain TCP on the network, with no        !!
-!! authentication: anyone who can reach a port reads the observations and weights, and  !!
-!! can send actions, experience or control messages. Use it only on a network you trust. !!
-!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"""
+_INSECURE_LINES = (
+    "WARNING: --insecure: this run's sockets use plain TCP (on the network, or on loopback) with",
+    "no authentication: anyone who can reach a port reads the observations and weights, and can",
+    "send actions, experience or control messages. Use it only on a network you trust.")
+INSECURE_WARNING = "\n".join(["!" * 96, *(f"!! {line:<90} !!" for line in _INSECURE_LINES), "!" * 96])
 
 NOT_FORWARDED = {"print_sbatch", "sbatch_nodes", "sbatch_option", "via", "hosts", "hostfile", "config"}
 
@@ -87,7 +86,7 @@ LAUNCH_OVERRIDES = {
 @click.option("--quiet", is_flag=True, help="No node logs and no status on the terminal (they are still in RUN_DIR/logs).")
 def launch(hosts, hostfile, placement_file, env_host, learner_host, inference_per_host, via, ssh_config,
            ssh_option, remote_cmd, print_sbatch, sbatch_nodes, sbatch_option, speed, quiet, **fields):
-    """Run one staggered run over several machines (ssh or Slurm), CurveZMQ off loopback."""
+    """Run one staggered run over several machines (ssh or Slurm), CurveZMQ on every socket (unless --insecure)."""
     import os
 
     from stagger.launch.remote.hosts import HostError, load_placement, make_placement, parse_hosts, read_hostfile, slurm_hosts
@@ -118,7 +117,7 @@ def launch(hosts, hostfile, placement_file, env_host, learner_host, inference_pe
     except (HostError, OSError) as exc:
         raise click.ClickException(str(exc))
     lo = LaunchOptions(**launch_values)
-    if lo.insecure:
+    if run_values["insecure"]:
         click.echo(INSECURE_WARNING, err=True)
     import signal
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop the nodes in order, as Ctrl-C
@@ -126,7 +125,7 @@ def launch(hosts, hostfile, placement_file, env_host, learner_host, inference_pe
     game_options = {"speed": speed} if speed is not None else {}
     try:
         cfg = RunConfig(**run_values, game_options=game_options, inference_nodes=len(placement.inference_nodes()),
-                        run_dir=run_dir)
+                        run_dir=run_dir, transport="tcp")  # between hosts; CurveZMQ unless --insecure
         transport = Transport(via, remote_cmd, ssh_config, tuple(ssh_option))
         click.echo(f"stagger launch: {placement.describe()}, run dir {run_dir}")
         summary = Launcher(cfg, placement, transport, lo, StatusLine(enabled=not quiet),

@@ -3,7 +3,7 @@ address, port and public key a node needs to join, plus the options every node k
 from (``kinds``: the JSON form of each kind's nodes.options class, without a node's identity).
 
 ``stagger launch`` writes it once every binding node has bound and hands it to every node
-(``stagger run`` writes the same file, on loopback and without keys);
+(``stagger run`` writes the same file, with ipc:// endpoints in its private directory);
 ``stagger node KIND --connection FILE`` builds a node's options from it, so a node started by
 hand (a new inference node, a learner resumed with ``--resume``) joins the running run. The
 file holds public keys only; the secret keys stay in the keys directory it names (or the
@@ -40,7 +40,7 @@ def make(run_id: str, endpoints: dict, *, security: dict, kinds: dict, launcher_
     from stagger.nodes.options import to_dict
     from stagger.protocol.version import PROTOCOL_VERSION
     tcp = {ch: split_endpoint(ep) for ch, ep in endpoints.items() if ep.startswith("tcp://")}
-    return {  # (``stagger run --transport ipc``: ipc:// endpoints, no addresses or ports)
+    return {  # (``stagger run``, by default: ipc:// endpoints, no addresses or ports)
         "version": VERSION, "run_id": run_id, "protocol": PROTOCOL_VERSION,
         "transport": "tcp" if len(tcp) == len(endpoints) else "ipc",
         "endpoints": dict(endpoints),
@@ -88,7 +88,9 @@ def node_opts(conn: dict, kind: str, node_id: str, run_dir: str, keys: str | Non
         values["host_label"] = _my_address(split_endpoint(control)[0] if control.startswith("tcp://")
                                            else "127.0.0.1")
     binds = [ch for ch in BINDS.get(kind, ()) if ch in conn["endpoints"]]
-    if binds:
+    if binds and conn["endpoints"][binds[0]].startswith("ipc://"):  # rebind the same paths
+        values.update(transport="ipc", ipc_dir=os.path.dirname(conn["endpoints"][binds[0]][len("ipc://"):]))
+    elif binds:
         values["bind_host"] = split_endpoint(conn["endpoints"][binds[0]])[0]
         values["ports"] = {ch: split_endpoint(conn["endpoints"][ch])[1] for ch in binds}
     sec = conn.get("security") or {"mechanism": "none"}

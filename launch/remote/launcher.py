@@ -2,7 +2,8 @@
 
 The same run as ``stagger run`` (same start order, measured window and summary), but every
 node is started on its host through ``stagger agent`` over ssh or srun (``launch.remote.transport``),
-binds that host's address, and (off loopback) speaks CurveZMQ with the run's keys. Policy:
+binds that host's address, and speaks CurveZMQ with the run's keys (on loopback too: other users of
+the machine reach 127.0.0.1; ``--insecure`` turns it off). Policy:
 - the env is required: if it exits, every node is stopped and the launch fails with its name,
   host, exit code and last log lines; so does any node that exits before the measured window
   starts (but a clock that had bound);
@@ -22,6 +23,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from stagger.launch import pids
 from stagger.launch.remote import connection
 from stagger.launch.remote.hosts import Placement
 from stagger.launch.remote.options import LaunchOptions
@@ -59,7 +61,7 @@ class Launcher(Supervisor):
         self.rt.close()  # the supervisor bound loopback; the stats and monitor channels move below
         try:
             self.address, self.loopback = self._addresses()
-            self.secure = not lo.insecure and not self.loopback
+            self.secure = not cfg.insecure  # CurveZMQ on loopback too: other users of the machine reach it
             if self.secure:
                 self.keys_dir = generate_keys(Path(lo.keys_dir) if lo.keys_dir else self.run_dir / "keys")
             self.rt = Runtime("supervisor", "supervisor", host="0.0.0.0" if lo.bind_all else self.address,
@@ -80,6 +82,9 @@ class Launcher(Supervisor):
         self.kind_values = {"env": {"expect_learner": cfg.learner}}
         self.host_of = {"env": placement.env, "clock": placement.env, "learner": placement.learner,
                         **dict(placement.inference_nodes())}
+
+    def _transport_dir(self) -> None:
+        return None  # TCP between hosts, CurveZMQ unless --insecure (above)
 
     def _addresses(self) -> tuple[str, bool]:
         ips = {h: resolve(self.transport, h) for h in self.placement.hosts()}
@@ -113,8 +118,10 @@ class Launcher(Supervisor):
         opts = self.node_options(kind, node_id, **{**o, **values})
         payload = {"kind": kind, "node_id": node_id, "run_dir": self.remote_dir, "opts": to_dict(opts),
                    "files": files}
+        restarts = self.restarts if kind == "learner" else 0
         self.nodes.append(RemoteNode(node_id, kind, host, self.transport.agent_argv(host, node_id), payload,
-                                     self.run_dir / "logs" / f"{node_id}.log", self.printer))
+                                     self.run_dir / "logs" / f"{node_id}.log", self.printer,
+                                     on_pid=lambda pid: pids.record_start(self.run_dir, node_id, pid, host, restarts)))
         if binds:
             self.wait_for(f"{node_id} on {host} to bind {', '.join(binds)}",
                           lambda: all(b in self.endpoints for b in binds), 60.0)
@@ -171,7 +178,7 @@ class Launcher(Supervisor):
         try:
             versions = check_hosts(self.transport, self.placement.hosts())
             self.say(f"{self.placement.describe()}; via {self.transport.via}; security "
-                     f"{'CurveZMQ' if self.secure else 'none (loopback)' if self.loopback else 'NONE'}")
+                     f"{'CurveZMQ' + (' (loopback)' if self.loopback else '') if self.secure else 'NONE (--insecure)'}")
             self.game = probe_game(c.game, c.game_options)
             from stagger.launch.preflight import check_run
             check_run(c, self.game, devices=False)  # your own model and learner, before any node

@@ -11,7 +11,6 @@ from stagger.nodes.options import Options, opt
 class LaunchOptions(Options):
     """What only the launcher uses (the run's options are a RunConfig); `stagger launch` has an
     option for every field (launch/cli_fields.py)."""
-    insecure: bool = opt(False, "Plain TCP off loopback: no CurveZMQ (warned about loudly).")
     keys_dir: str = opt("", "The run's CurveZMQ keys directory (created if empty; default RUN_DIR/keys).",
                         flag="--keys", path="dir")
     bind_all: bool = opt(False, "Bind every interface (0.0.0.0), not just each host's address.")

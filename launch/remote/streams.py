@@ -41,12 +41,13 @@ class RemoteNode:
     on its host once the agent has said it."""
 
     def __init__(self, node_id: str, kind: str, host: str, argv: list[str], payload: dict,
-                 log_path: Path, printer: Printer):
+                 log_path: Path, printer: Printer, on_pid=None):
         self.node_id, self.kind, self.host = node_id, kind, host
         self.log_path = Path(log_path)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.printer = printer
         self.pid: int | None = None
+        self.on_pid = on_pid  # called (from the log thread) with the pid once the agent says it
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -68,6 +69,8 @@ class RemoteNode:
                 m = _PID.match(text)
                 if m:
                     self.pid = int(m.group(1))
+                    if self.on_pid is not None:
+                        self.on_pid(self.pid)
                 self.printer(prefix, text)
 
     def alive(self) -> bool:

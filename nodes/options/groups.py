@@ -52,8 +52,9 @@ class RunWide(Options):
     run_dir: str = opt(".", "Where the run (this node) writes its files.", path="dir")
     action_every: int = opt(1, "Action cadence k in frames.", min=1)
     trace: bool = opt(False, "Record every message of every node to RUN_DIR/traces/.")
-    transport: str = opt("tcp", "tcp: 127.0.0.1 ports; ipc: Unix sockets in a private /tmp directory "
-                                "(this machine only).", choices=("tcp", "ipc"))
+    transport: str = opt("ipc", "ipc: Unix sockets in a private 0700 directory, reachable by your user only; "
+                                "tcp: 127.0.0.1 ports any local user reaches (needs --insecure).",
+                         choices=("ipc", "tcp"))
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class NodeIdentity(Options):
     launcher_address: str = opt("", "The launcher's address (to resolve 'auto').")
     security: str = opt("none", "Socket security off loopback.", choices=("none", "curve"))
     keys_dir: str = opt("", "The run's CurveZMQ keys directory (security curve).")
+    ipc_dir: str = opt("", "The run's private 0700 directory of ipc:// sockets (transport ipc; '': one of "
+                           "the node's own).")
     realtime_priority: bool = opt(True, "Ask the OS for the kind's realtime scheduling class.",
                                   off_help="Keep the default scheduling class.")
 
@@ -166,7 +169,6 @@ class ClockOptions(ClockPart, NodeOptions):
                               "the dead clock's).", min=0)
     rejoin_grace_s: float = opt(0.0, "A restarted clock gathers the nodes' re-hellos this long before its "
                                      "first PhaseMap (0: a first start).", min=0.0)
-    ipc_dir: str = opt("", "Bind the ipc endpoints in this directory (a restarted clock: the dead clock's).")
 
 
 @dataclass(frozen=True)
