@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from stagger.launch import cpu, pids
+from stagger.launch import cpu, memory, pids
 from stagger.launch.clock_restart import ClockRestarts
 from stagger.launch.monitor import Watch
 from stagger.launch.procs import NodeProcess, exit_line, exit_report, start_node, stop_nodes
@@ -150,22 +150,6 @@ class Supervisor:
         return project(KINDS[kind], self.cfg, self.game, **{**base, **values})
 
     # -- the run --------------------------------------------------------------------------
-    def _sample_memory(self) -> None:
-        """Resident (RSS) and proportional (PSS, shared pages split) memory of each node, MB,
-        at the end of the measured window."""
-        for n in self.nodes:
-            try:
-                with open(f"/proc/{n.proc.pid}/smaps_rollup") as f:
-                    text = f.read()
-            except OSError:
-                continue
-            kb = {line.split(":")[0]: int(line.split()[1]) for line in text.splitlines()[1:]
-                  if line.split(":")[0] in ("Rss", "Pss")}
-            old = self.memory.get(n.node_id, {"kind": n.kind, "rss_mb": 0.0, "pss_mb": 0.0})
-            old["rss_mb"] = max(old["rss_mb"], kb.get("Rss", 0) / 1024)
-            old["pss_mb"] = max(old["pss_mb"], kb.get("Pss", 0) / 1024)
-            self.memory[n.node_id] = old
-
     def run(self) -> dict:
         c = self.cfg
         self.t_start = time.monotonic()
@@ -221,7 +205,7 @@ class Supervisor:
             self.cpu = cpu.usage(cpu0 or {}, cpu.snapshot(pids))
             # once, after the measured window: reading smaps_rollup walks a process's page
             # tables under its memory lock and can stall it for milliseconds
-            self._sample_memory()
+            memory.sample(self.nodes, self.memory)
             self.status.close()
         finally:
             self.stop()

@@ -8,7 +8,6 @@ clock); and its core publishes no map until ``rejoin_grace_s`` after the first n
 """
 from __future__ import annotations
 
-
 from stagger.protocol.seq import SeqCounter
 
 
