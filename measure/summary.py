@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stagger.measure.details import experience_accounting, node_details, resume_baseline
+from stagger.measure.details import clock_load, experience_accounting, node_details, resume_baseline
 from stagger.nodes.records import load, measure
 
 
@@ -62,7 +62,7 @@ def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dic
     details = {"measured_from_frame": from_frame, "progress": info["env"].get("progress"), "total_frames": info["env"].get("frames"),
                "latency_simulated": cfg.inference_latency > 0, "dropped_by_node": info["dropped_by_node"],
                "env": info["env"], "finals": finals,
-               "clock_events": finals.get("clock", {}).get("events", []),
+               "clock_events": finals.get("clock", {}).get("events", []), "clock": clock_load(finals.get("clock")),
                "nodes": node_details(rec, from_frame, cfg.action_every, finals.get("clock", {}).get("events", [])),
                "experience": experience_accounting(info["env"], info["learner"]), **(extra or {})}
     (run_dir / "details.json").write_text(json.dumps(details, indent=1, default=str))

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from stagger.nodes.core import Out
 from stagger.nodes.membership import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT_S, Membership
 from stagger.nodes.options import ClockOptions, ClockPart, RunWide, default_of
+from stagger.nodes.clock_scale import ClockScale
+from stagger.nodes.phasemaps import msg_to_schedule, schedule_to_msg  # noqa: F401 (used by others)
 from stagger.nodes.stagger import Estimator, Schedule, make_schedule, ticks_needed
 from stagger.nodes.unstaggered import ALGORITHM as FREE_RUNNING, anchor_tick
-from stagger.protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Stats, Stop, Tick, Welcome
+from stagger.protocol.messages import Bye, Heartbeat, Heartbeats, Hello, Stats, Stop, Tick, Welcome
 
 RESEND_S = 0.5  # PhaseMap re-broadcast period
 REPHASE_DOWN_MIN_S = 2.0  # a falling estimate re-phases at most this often (a rising one at once)
@@ -51,17 +53,9 @@ class JoinInfo:
     endpoints: dict = field(default_factory=dict)
 
 
-def schedule_to_msg(s: Schedule, algorithm: str, estimate: float) -> PhaseMap:
-    return PhaseMap(epoch=s.epoch, anchor=s.anchor, spacing=s.spacing, order=list(s.order),
-                    period=s.period, algorithm=algorithm, t_estimate_s=estimate, needed=s.needed)
-
-
-def msg_to_schedule(m: PhaseMap) -> Schedule:
-    return Schedule(m.epoch, m.anchor, m.spacing, tuple(m.order), m.needed)
-
-
-class ClockCore:
-    """Pure scheduling state machine: messages and time in, messages out."""
+class ClockCore(ClockScale):
+    """Pure scheduling state machine: messages and time in, messages out (the parts that
+    keep it cheap with 1,000 members: nodes/clock_scale.py)."""
 
     def __init__(self, cfg: ClockConfig, node_id: str = "clock", join: JoinInfo | None = None):
         self.cfg = cfg
@@ -82,6 +76,7 @@ class ClockCore:
         self.rephases = 0
         self.events: list[dict] = []  # joins and drops, for the summary
         self.holding, self.hold_until = cfg.rejoin_grace_s > 0, None  # a restarted clock: re-hellos first
+        self._batch, self._pending = False, False  # handle_all: one re-phase per batch
 
     def needed(self) -> int:
         return ticks_needed(self.est.estimate(), self.frame_s, self.cfg.margin_s)
@@ -101,6 +96,8 @@ class ClockCore:
             return self._hello(msg, now, identity)
         if isinstance(msg, Heartbeat):
             return self._heartbeat(msg, now, identity)
+        if isinstance(msg, Heartbeats):
+            return self._heartbeats(msg, now, identity)
         if isinstance(msg, Bye):
             if self.members.bye(msg.node) is not None:
                 self.events.append({"event": "bye", "node": msg.node, "tick": self.tick, "t": now,
@@ -183,23 +180,26 @@ class ClockCore:
         """First tick ``node`` can start: now if it reported its last start, else after it."""
         s = self.schedule
         start = None
-        if node in s.order and self.tick >= s.anchor:
+        if node in s.position and self.tick >= s.anchor:
             # most recent tick <= now on which it was scheduled
             nxt = s.next_start(node, max(self.tick - int(s.period) - 1, s.anchor))
             while nxt is not None and nxt <= self.tick:
                 start, nxt = nxt, s.next_start(node, nxt + 1)
-        if start is None and node not in s.order and self.reported.get(node, -1) >= 0:  # a restarted
+        if start is None and node not in s.position and self.reported.get(node, -1) >= 0:  # a restarted
             return max(self.tick + 1, self.reported[node] + needed)  # clock's first map: busy since then
         if start is None or self.reported.get(node, -1) >= start:
             return self.tick + 1
         return start + needed
 
     def _rephase(self, now: float) -> list[Out]:
+        if self._batch:  # inside handle_all: once, at its end
+            self._pending = True
+            return []
         needed = self.needed()
         inference = self.members.of_kind("inference")
         free = {m.node: self._free_at(m.node, needed) for m in inference}
         if self.free_running:  # a running member may have just started: free within `needed`
-            free = {n: self.tick + (needed if n in self.schedule.order else 1) for n in free}
+            free = {n: self.tick + (needed if n in self.schedule.position else 1) for n in free}
         epoch = max(self.schedule.epoch, self.cfg.first_epoch) + 1
         s = make_schedule(epoch, free, self.tick, needed, self.cfg.action_every, self.cfg.lead)
         if self.free_running:  # one anchor for all: they start together, then run free
@@ -211,8 +211,9 @@ class ClockCore:
         return self._phase_outs()
 
     def _phase_outs(self) -> list[Out]:
+        numbers = self.members.numbers if self._compact() else None
         return [Out("ticks", Tick(frame=self.tick, epoch=self.schedule.epoch)),
-                Out("ticks", schedule_to_msg(self.schedule, self.cfg.algorithm, self.est.estimate()))]
+                Out("ticks", schedule_to_msg(self.schedule, self.cfg.algorithm, self.est.estimate(), numbers))]
 
     def _welcome(self, to: str, accepted: bool, reason: str) -> Welcome:
         j = self.join
@@ -221,11 +222,12 @@ class ClockCore:
                              "algorithm": self.cfg.algorithm},
                        n_actions=j.n_actions, policy_actions=j.policy_actions or j.n_actions,
                        obs_shape=list(j.obs_shape), obs_dtype=j.obs_dtype, endpoints=dict(j.endpoints),
-                       heartbeat_s=HEARTBEAT_INTERVAL_S, timeout_s=self.cfg.timeout_s)
+                       heartbeat_s=HEARTBEAT_INTERVAL_S, timeout_s=self.cfg.timeout_s,
+                       member=self.members.numbers.get(to, -1) if accepted else -1)
 
     def stats(self) -> Stats:
         return Stats(kind="clock", data={
-            "tick": self.tick, "members": sorted(self.members.members),
+            "tick": self.tick, "members": self._sorted_members(),
             "epoch": self.schedule.epoch, "anchor": self.schedule.anchor,
             "needed": self.schedule.needed, "spacing": self.schedule.spacing,
             "estimate_s": self.est.estimate(), "rephases": self.rephases,
@@ -253,6 +255,8 @@ def run(opts: ClockOptions) -> int:
     from stagger.nodes import clock_restart as restart
     from stagger.nodes.end_of_run import end_of_run
     from stagger.nodes.runtime import Runtime, log
+    from stagger.nodes.clock_scale import with_load
+    from stagger.nodes.timebase import CpuMeter
 
     rt = Runtime.for_node(opts, "clock")
     core = ClockCore(ClockConfig(
@@ -260,6 +264,7 @@ def run(opts: ClockOptions) -> int:
         initial_s=opts.initial_estimate_s, window=opts.max_window or None, **restart.config(opts)), opts.node_id,
         JoinInfo(opts.n_actions, opts.policy_actions, tuple(opts.obs_shape), opts.obs_dtype))
     clock = rt.clock
+    load = CpuMeter(clock)
     try:
         restart.before_bind(rt, opts, log)  # a restarted clock: the dead clock's endpoints
         rt.bind("ticks", opts.ports.get("ticks", 0))
@@ -278,8 +283,7 @@ def run(opts: ClockOptions) -> int:
             now = clock.now()
             for msg, _ in rt.drain("obs") if "obs" in rt.sockets else ():
                 rt.send_all(core.on_frame(msg.frame, now))
-            for msg, identity in rt.drain("control"):
-                rt.send_all(core.handle(msg, now, identity))
+            rt.send_all(core.handle_all(rt.drain("control"), now))
             if "ticks" in ready and rt.new_subscribers("ticks"):
                 rt.send_all(core.on_subscribed(now))
             if now >= next_timer:
@@ -290,10 +294,10 @@ def run(opts: ClockOptions) -> int:
             logged = len(core.events)
             if now >= next_stats:
                 next_stats = now + 0.25
-                rt.send(Out("stats", core.stats()))
+                rt.send(Out("stats", with_load(core.stats(), load)))
         end_of_run(rt, core, log, logged)
     finally:
-        data = {**core.stats().data, "events": core.events, **rt.counters()}
+        data = {**with_load(core.stats(), load).data, "events": core.events, **rt.counters()}
         rt.send(Out("stats", Stats(kind="clock_final", data=data)))
         rt.close()
         log.info("clock stopped at tick %d", core.tick)

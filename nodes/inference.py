@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stagger.nodes.clock import msg_to_schedule
+from stagger.nodes.phasemaps import COMPACT_KEY, msg_to_schedule
 from stagger.nodes.core import Out
 from stagger.nodes.inflight import Job
 from stagger.nodes.options import InferenceOptions
@@ -55,6 +55,7 @@ class InferenceCore:
     real_times: list = field(default_factory=list)
     stopped: bool = False  # a Stop arrived: the run is over, say Bye and exit
     free: FreeRunning = field(default_factory=FreeRunning)  # under "none" maps (nodes/unstaggered.py)
+    member: int = -1  # its member number in compact PhaseMaps (1.4), from the Welcome
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.cfg.seed)
@@ -63,13 +64,15 @@ class InferenceCore:
         return Hello(kind="inference", host=host, pid=pid,
                      info={"latency_s": max(self.cfg.latency_s + self.cfg.jitter_s, self.warm_s),
                            "simulated": self.cfg.latency_s > 0, "real_s": self.warm_s,
-                           "warmed_up": self.warm_s > 0})
+                           "warmed_up": self.warm_s > 0, COMPACT_KEY: True})
 
     def on_welcome(self, msg: Welcome) -> bool:
         """True if the node must say hello (again)."""
         if msg.to != self.node_id:
             return False
         self.welcomed = msg.accepted
+        if msg.accepted:
+            self.member = msg.member
         return not msg.accepted
 
     def on_tick(self, msg: Tick | Stop) -> None:
@@ -81,7 +84,7 @@ class InferenceCore:
             self.seen = max(self.seen, msg.frame)
 
     def on_phase_map(self, msg: PhaseMap) -> None:
-        s = msg_to_schedule(msg)
+        s = msg_to_schedule(msg, {self.member: self.node_id})
         if not self.schedules or s.epoch > self.schedules[-1].epoch:
             self.schedules = self.schedules[-(KEEP_SCHEDULES - 1):] + [s]
             self.free.on_map(s.epoch, msg.algorithm)

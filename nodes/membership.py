@@ -2,6 +2,11 @@
 
 A member that sends nothing for ``HEARTBEAT_TIMEOUT_S`` is dropped. Pure: the caller passes
 the current time; nothing here reads a clock.
+
+For 1,000 members nothing here scans them all per call: ``members`` is kept in the order
+members were last seen (a member seen again moves to the end), so ``expire`` looks only at
+the oldest until it finds one still alive. Every id gets a member number at its first Hello,
+kept across re-joins: compact PhaseMaps (protocol 1.4) name members by it.
 """
 from __future__ import annotations
 
@@ -31,31 +36,45 @@ class Membership:
     members: dict[str, Member] = field(default_factory=dict)
     drops: dict[str, int] = field(default_factory=dict)
     joins: dict[str, int] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)  # id -> member number, never reused
+    version: int = 0  # changes with every join and leave (cached views of the membership)
 
     def hello(self, node: str, kind: str, now: float, *, host: str = "", identity: bytes = b"",
               info: dict | None = None, free_at: int = 0) -> Member:
         """Add (or re-add) a member. Returns it."""
         self.joins[node] = self.joins.get(node, 0) + 1
+        self.numbers.setdefault(node, len(self.numbers))
         m = Member(node, kind, host, identity, now, now, free_at=free_at, joins=self.joins[node],
                    info=dict(info or {}))
+        self.members.pop(node, None)
         self.members[node] = m
+        self.version += 1
         return m
 
     def seen(self, node: str, now: float) -> Member | None:
-        m = self.members.get(node)
+        m = self.members.pop(node, None)  # to the end: the dict stays ordered by last_seen
         if m is not None:
-            m.last_seen = now
+            m.last_seen = max(m.last_seen, now)
+            self.members[node] = m
         return m
 
     def bye(self, node: str) -> Member | None:
-        return self.members.pop(node, None)
+        m = self.members.pop(node, None)
+        self.version += m is not None
+        return m
 
     def expire(self, now: float) -> list[Member]:
-        """Drop and return the members silent for longer than the timeout."""
-        gone = [m for m in self.members.values() if now - m.last_seen > self.timeout_s]
+        """Drop and return the members silent for longer than the timeout (the oldest first;
+        only those are looked at)."""
+        gone = []
+        for m in self.members.values():
+            if now - m.last_seen <= self.timeout_s:
+                break
+            gone.append(m)
         for m in gone:
             del self.members[m.node]
             self.drops[m.node] = self.drops.get(m.node, 0) + 1
+        self.version += bool(gone)
         return gone
 
     def of_kind(self, kind: str) -> list[Member]:

@@ -37,3 +37,16 @@ class FakeClock(Clock):
 
     def sleep_until(self, deadline: float, spin_s: float = 0.0) -> None:
         self.t = max(self.t, deadline)
+
+
+class CpuMeter:
+    """CPU seconds this process used per second of ``clock`` time since it was made (the
+    clock node reports it in its Stats; details.json ``clock.cpu_per_s``)."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.cpu0, self.wall0 = time.process_time(), clock.now()
+
+    def snapshot(self) -> dict:
+        cpu, wall = time.process_time() - self.cpu0, self.clock.now() - self.wall0
+        return {"cpu_s": cpu, "wall_s": wall, "cpu_per_s": cpu / wall if wall > 0 else 0.0}

@@ -18,6 +18,7 @@ KINDS = ("env", "clock", "inference", "learner", "sequential", "supervisor")
 COMMON = ("node", "seq", "t")
 STR_LIST = list[str]
 INT_LIST = list[int]
+DICT_LIST = list[dict]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +89,9 @@ def _check(cls, name: str, kind, value):
                                              for item in value)
     elif kind is dict:
         ok = isinstance(value, dict) and all(isinstance(key, str) for key in value)
+    elif kind == DICT_LIST:
+        ok = isinstance(value, list) and all(isinstance(item, dict) and all(isinstance(key, str) for key in item)
+                                             for item in value)
     else:
         ok = isinstance(value, kind)
     if not ok:
@@ -123,6 +127,7 @@ class Welcome(Message):
     endpoints: dict = field(default_factory=dict)
     heartbeat_s: float = 0.0
     timeout_s: float = 0.0
+    member: int = -1  # 1.4: the member's number in compact PhaseMaps (-1: none given)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,6 +141,31 @@ class Heartbeat(Message):
     inference_max_s: float = 0.0
     count: int = 0
     inference_real_s: float = 0.0  # 1.1: the real compute part of inference_s (the rest is padding)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Heartbeats(Message):
+    """(1.4) The Heartbeats of several members of one process in one message: ``alive`` names
+    the members with nothing new to say (a Heartbeat at its defaults, liveness only), ``entries``
+    holds one map per member that reports, ``node`` (its id) plus any Heartbeat field (a field
+    left out takes its default). The message's own ``node`` and ``seq`` are the process's."""
+
+    alive: list[str] = field(default_factory=list)
+    entries: list[dict] = field(default_factory=list)
+
+    def _check_arrays(self) -> None:  # the hook both from_wire and to_wire call
+        Message._check_arrays(self)
+        for entry in self.entries:
+            if not isinstance(entry.get("node"), str):
+                raise ProtocolError("malformed", "Heartbeats: every entry needs a str 'node'")
+            for name, kind in BEAT_FIELDS:
+                if name in entry:
+                    _check(Heartbeat, name, kind, entry[name])
+
+    def beats(self) -> list[Heartbeat]:
+        """One Heartbeat per entry, as if each member had sent its own (unknown keys ignored)."""
+        return [Heartbeat(node=e["node"], seq=self.seq, t=self.t,
+                          **{name: e[name] for name, _ in BEAT_FIELDS if name in e}) for e in self.entries]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,6 +203,26 @@ class PhaseMap(Message):
     algorithm: str = ""
     t_estimate_s: float = 0.0
     needed: int = 1
+    # 1.4, compact maps: the order as member numbers (Welcome.member), ``index_width`` bytes
+    # each, little-endian; ``order`` is then empty (sent only when every member reads them)
+    order_index: bytes = b""
+    index_width: int = 2
+
+    def _check_arrays(self) -> None:
+        Message._check_arrays(self)
+        if self.index_width not in (2, 4) or len(self.order_index) % self.index_width:
+            raise ProtocolError("malformed", f"PhaseMap: order_index of {len(self.order_index)} bytes, "
+                                             f"index_width {self.index_width} (2 or 4)")
+
+    def numbers(self) -> np.ndarray:
+        """The member numbers of a compact map's order (empty for a map that names its members)."""
+        return np.frombuffer(self.order_index, dtype=f"<u{self.index_width}")
+
+    @staticmethod
+    def pack_numbers(numbers) -> tuple[bytes, int]:
+        """``order_index`` and ``index_width`` for a list of member numbers."""
+        width = 2 if max(numbers, default=0) < 1 << 16 else 4
+        return np.asarray(numbers, dtype=f"<u{width}").tobytes(), width
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -249,8 +299,9 @@ class Stats(Message):
 REGISTRY: dict[str, type[Message]] = {}
 SCHEMA: dict[type[Message], tuple[tuple[str, object], ...]] = {}
 for _cls in (Hello, Welcome, Heartbeat, Bye, Tick, PhaseMap, Observation, Action, Experience, Weights, Stats,
-             Stop):
+             Stop, Heartbeats):
     _cls.TYPE = _cls.__name__
     REGISTRY[_cls.TYPE] = _cls
     SCHEMA[_cls] = tuple((f.name, f.type) for f in dataclasses.fields(_cls) if f.name != "arrays")
 del _cls
+BEAT_FIELDS = tuple((name, kind) for name, kind in SCHEMA[Heartbeat] if name not in COMMON)

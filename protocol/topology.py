@@ -64,7 +64,7 @@ CHANNELS: dict[str, Channel] = {
                 4096, LINGER_MS, frozenset({"Tick", "PhaseMap", "Stop"}), 1 * MiB, True),
         Channel("control", zmq.ROUTER, zmq.DEALER, ("clock",),
                 ("env", "inference", "learner", "sequential", "supervisor"),
-                1024, LINGER_MS, frozenset({"Hello", "Welcome", "Heartbeat", "Bye"}), 1 * MiB, False),
+                1024, LINGER_MS, frozenset({"Hello", "Welcome", "Heartbeat", "Heartbeats", "Bye"}), 1 * MiB, False),
         # bound by the env (PUSH) so the env owns every port of its own and starts first;
         # its frame loop waits for the learner's connection (POLLOUT), never afterwards
         Channel("experience", zmq.PUSH, zmq.PULL, ("env",), ("learner", "sequential"),

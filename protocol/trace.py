@@ -1,7 +1,7 @@
 """Traces: every message a node sends or receives, byte for byte as it was on the wire.
 
 A trace file is a msgpack stream: one header record
-``{"format": "stagger-trace", "version": 1, "protocol": "1.3", "meta": {...}}`` then one
+``{"format": "stagger-trace", "version": 1, "protocol": "1.4", "meta": {...}}`` then one
 record per message ``{"dir": "in"|"out", "ch": channel, "t": local monotonic s,
 "frames": [bytes, ...]}`` (message frames only, without a ROUTER's routing id). Replay
 decodes the frames through the same codec, so it also replays what was rejected.

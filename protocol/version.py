@@ -2,7 +2,7 @@
 
 from .errors import ProtocolError
 
-PROTOCOL_VERSION = "1.3"
+PROTOCOL_VERSION = "1.4"
 MAJOR, MINOR = (int(part) for part in PROTOCOL_VERSION.split("."))
 
 

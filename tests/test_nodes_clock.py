@@ -1,7 +1,7 @@
 """The clock core with a fake clock: membership, heartbeats, re-phasing on overruns."""
 from stagger.nodes.clock import ClockConfig, ClockCore, msg_to_schedule
 from stagger.nodes.timebase import FakeClock
-from stagger.protocol.messages import Bye, Heartbeat, Hello, PhaseMap, Welcome
+from stagger.protocol.messages import Bye, Heartbeat, Heartbeats, Hello, PhaseMap, Welcome
 
 FPS = 59.7275
 FRAME = 1 / FPS
@@ -134,3 +134,75 @@ def test_max_time_forgets_an_outlier_and_rephases_back_down():
         clock.advance(0.25)
         report(2.5)
     assert core.schedule.needed == 3  # the outlier left the window: back to 3 ticks
+
+
+# -- protocol 1.4: the parts that serve 1,000 members (nodes/clock_scale.py) --------------
+def compact_hello(node):
+    return Hello(node=node, kind="inference", info={"latency_s": 2.5 * FRAME, "compact_maps": True})
+
+
+def test_one_drain_of_hellos_makes_one_epoch_and_welcomes_go_first():
+    clock = FakeClock(100.0)
+    core = ClockCore(ClockConfig(fps=FPS))
+    core.on_frame(10, clock.now())
+    outs = core.handle_all([(compact_hello(f"w{i}"), b"p0") for i in range(50)], clock.now())
+    assert [type(o.msg).__name__ for o in outs] == ["Welcome"] * 50 + ["Tick", "PhaseMap"]
+    assert [o.msg.member for o in outs[:50]] == list(range(50))
+    assert core.schedule.epoch == 1 and len(core.schedule.order) == 50
+
+
+def test_compact_maps_only_while_every_member_reads_them():
+    clock = FakeClock(100.0)
+    core = ClockCore(ClockConfig(fps=FPS))
+    core.on_frame(10, clock.now())
+    m = phase_maps(core.handle_all([(compact_hello("a"), b"a"), (compact_hello("b"), b"b")], clock.now()))[-1]
+    assert m.order == [] and m.numbers().tolist() == [0, 1]
+    # each member decodes its own position from its number alone
+    assert msg_to_schedule(m, {1: "b"}).position["b"] == 1
+    # a node that names no compact_maps (1.3, or written from an older PROTOCOL.md) joins: ids again
+    m = phase_maps(core.handle(Hello(node="old", kind="inference"), clock.now(), b"old"))[-1]
+    assert sorted(m.order) == ["a", "b", "old"] and m.order_index == b""
+    m = phase_maps(core.handle(Bye(node="old"), clock.now(), b"old"))[-1]
+    assert m.order == [] and sorted(m.numbers().tolist()) == [0, 1]
+
+
+def test_heartbeats_of_a_process_keep_its_members_and_feed_the_estimate():
+    clock, core = make(3)
+    before = core.schedule
+    for count in range(1, 4):  # an overrun of n1, reported in its process's Heartbeats
+        clock.advance(0.2)
+        outs = core.handle(Heartbeats(alive=["n0", "n2"], entries=[
+            {"node": "n1", "last_tick": 10 + count, "inference_s": 5.5 * FRAME, "count": count}]),
+            clock.now(), b"proc")
+    assert core.schedule.needed > before.needed and phase_maps(outs)
+    clock.advance(0.9)  # 1.1 s after make(): without the Heartbeats they would be dropped
+    core.on_timer(clock.now())
+    assert sorted(core.members.members) == ["n0", "n1", "n2"]
+    outs = core.handle(Heartbeats(alive=["ghost"]), clock.now(), b"proc")
+    assert [(o.msg.to, o.msg.reason, o.to) for o in outs] == [("ghost", "rejoin", b"proc")]
+
+
+def test_expiry_looks_only_at_the_members_that_may_be_stale():
+    clock, core = make(3)
+    clock.advance(0.6)
+    core.handle(Heartbeat(node="n0"), clock.now(), b"n0")
+    clock.advance(0.6)
+    outs = core.on_timer(clock.now())
+    assert sorted(core.members.members) == ["n0"] and core.members.drops == {"n1": 1, "n2": 1}
+    assert list(core.members.members.values())[0].node == "n0" and phase_maps(outs)
+
+
+def test_an_inference_node_follows_a_compact_map_by_its_member_number():
+    from stagger.nodes.inference import InferenceConfig, InferenceCore
+    clock = FakeClock(100.0)
+    clock_core = ClockCore(ClockConfig(fps=FPS))
+    clock_core.on_frame(10, clock.now())
+    node = InferenceCore("w1", InferenceConfig())
+    assert node.hello("h", 1).info["compact_maps"] is True
+    outs = clock_core.handle_all([(compact_hello(n), n.encode()) for n in ("w0", "w1", "w2")], clock.now())
+    node.on_welcome(outs[1].msg)
+    assert node.member == 1
+    node.on_phase_map(phase_maps(outs)[-1])
+    s = clock_core.schedule
+    node.seen = s.anchor - 1
+    assert node.wanted_frames() == {s.next_start("w1", s.anchor), s.next_start("w1", s.next_start("w1", s.anchor) + 1)}

@@ -20,6 +20,9 @@ SAMPLES = {
                                 endpoints={"obs": "tcp://127.0.0.1:5555"}, heartbeat_s=0.2, timeout_s=1.0),
     "Heartbeat": messages.Heartbeat(busy=True, last_tick=77, inference_s=0.1, inference_mean_s=0.09,
                                     inference_max_s=0.2, count=12),
+    "Heartbeats": messages.Heartbeats(alive=["w0003", "w0004"],
+                                      entries=[{"node": "w0001"}, {"node": "w0002", "busy": True, "last_tick": 77,
+                                                                   "inference_s": 0.1, "count": 3}]),
     "Bye": messages.Bye(reason="shutdown"),
     "Tick": messages.Tick(frame=1001, epoch=4),
     "PhaseMap": messages.PhaseMap(epoch=4, anchor=990, spacing=1.5, order=["inference-0", "inference-1"],
@@ -113,6 +116,12 @@ def test_sender_conveniences():
     messages.Welcome(obs_shape=[True]),
     messages.Hello(info={1: "x"}),
     messages.Hello(info={"x": object()}),
+    messages.Heartbeats(entries=[{"busy": True}]),  # an entry without its member id
+    messages.Heartbeats(entries=[{"node": "w1", "count": 1.5}]),
+    messages.Heartbeats(entries=["w1"]),
+    messages.Heartbeats(alive=["w1", 2]),
+    messages.PhaseMap(order_index=b"\x01\x00\x02", index_width=2),
+    messages.PhaseMap(order_index=b"\x01\x00\x02", index_width=3),
     messages.Observation(frame=1),  # no array
     messages.Weights(names=["a", "b"], arrays=(np.zeros(2),)),
     messages.Observation(arrays=(np.array(["text"]),)),
@@ -128,3 +137,21 @@ def test_weights_as_dict():
     weights = decode(encode(SAMPLES["Weights"])).as_dict()
     assert list(weights) == ["conv.weight", "fc.bias"]
     assert weights["fc.bias"].tolist() == [-2.5] * 6
+
+
+def test_compact_phase_map_carries_member_numbers():
+    """(1.4) A compact map's order is member numbers, 2 bytes each below 65536, else 4."""
+    index, width = messages.PhaseMap.pack_numbers([7, 2, 999])
+    assert (len(index), width) == (6, 2)
+    out = decode(encode(messages.PhaseMap(epoch=5, order_index=index, index_width=width)))
+    assert out.order == [] and out.numbers().tolist() == [7, 2, 999]
+    index, width = messages.PhaseMap.pack_numbers([70000, 1])
+    assert decode(encode(messages.PhaseMap(order_index=index, index_width=width))).numbers().tolist() == [70000, 1]
+
+
+def test_heartbeats_unpack_into_one_heartbeat_per_member():
+    msg = decode(encode(SAMPLES["Heartbeats"].stamped("proc0", 4, 2.5)))
+    beats = msg.beats()
+    assert [b.node for b in beats] == ["w0001", "w0002"]
+    assert beats[0] == messages.Heartbeat(node="w0001", seq=4, t=2.5)  # left-out fields: defaults
+    assert (beats[1].busy, beats[1].last_tick, beats[1].count, beats[1].inference_s) == (True, 77, 3, 0.1)
