@@ -8,17 +8,25 @@ a node written for 1.3 or earlier keeps getting maps it understands.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from stagger.nodes.stagger import Schedule
 from stagger.protocol.messages import PhaseMap
 
 COMPACT_KEY = "compact_maps"  # Hello info key: true when the node reads compact maps
 
 
+def pack_numbers(numbers) -> tuple[bytes, int]:
+    """``order_index`` and ``index_width`` for member numbers in phase order."""
+    width = 2 if max(numbers, default=0) < 1 << 16 else 4
+    return np.asarray(numbers, dtype=f"<u{width}").tobytes(), width
+
+
 def schedule_to_msg(s: Schedule, algorithm: str, estimate: float, numbers: dict[str, int] | None = None) -> PhaseMap:
     """The PhaseMap of ``s``; compact (member numbers from ``numbers``) when it is given."""
     order, index, width = list(s.order), b"", 2
     if numbers is not None:
-        index, width = PhaseMap.pack_numbers([numbers[n] for n in s.order])
+        index, width = pack_numbers([numbers[n] for n in s.order])
         order = []
     return PhaseMap(epoch=s.epoch, anchor=s.anchor, spacing=s.spacing, order=order,
                     period=s.period, algorithm=algorithm, t_estimate_s=estimate, needed=s.needed,

@@ -145,10 +145,9 @@ class Heartbeat(Message):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Heartbeats(Message):
-    """(1.4) The Heartbeats of several members of one process in one message: ``alive`` names
-    the members with nothing new to say (a Heartbeat at its defaults, liveness only), ``entries``
-    holds one map per member that reports, ``node`` (its id) plus any Heartbeat field (a field
-    left out takes its default). The message's own ``node`` and ``seq`` are the process's."""
+    """(1.4) Heartbeats of several members of one process: ``alive``, ids with nothing new (a
+    Heartbeat at its defaults); ``entries``, one map per reporting member: ``node`` (its id) and
+    any Heartbeat field (defaults for the rest). Its own ``node`` and ``seq`` are the process's."""
 
     alive: list[str] = field(default_factory=list)
     entries: list[dict] = field(default_factory=list)
@@ -217,12 +216,6 @@ class PhaseMap(Message):
     def numbers(self) -> np.ndarray:
         """The member numbers of a compact map's order (empty for a map that names its members)."""
         return np.frombuffer(self.order_index, dtype=f"<u{self.index_width}")
-
-    @staticmethod
-    def pack_numbers(numbers) -> tuple[bytes, int]:
-        """``order_index`` and ``index_width`` for a list of member numbers."""
-        width = 2 if max(numbers, default=0) < 1 << 16 else 4
-        return np.asarray(numbers, dtype=f"<u{width}").tobytes(), width
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -182,14 +182,21 @@ def test_heartbeats_of_a_process_keep_its_members_and_feed_the_estimate():
     assert [(o.msg.to, o.msg.reason, o.to) for o in outs] == [("ghost", "rejoin", b"proc")]
 
 
-def test_expiry_looks_only_at_the_members_that_may_be_stale():
-    clock, core = make(3)
+def test_expiry_skips_scans_until_a_member_may_be_stale_and_still_drops_on_time():
+    clock, core = make(3)  # all seen at t = 100.0
+    core.members.expire(clock.now())  # a scan: nobody can be stale before 101.0
     clock.advance(0.6)
     core.handle(Heartbeat(node="n0"), clock.now(), b"n0")
-    clock.advance(0.6)
+    clock.advance(0.41)  # 101.01: n1, n2 silent 1.01 s
     outs = core.on_timer(clock.now())
     assert sorted(core.members.members) == ["n0"] and core.members.drops == {"n1": 1, "n2": 1}
-    assert list(core.members.members.values())[0].node == "n0" and phase_maps(outs)
+    assert phase_maps(outs)
+    clock.advance(0.55)  # n0 silent 0.96 s: kept; then 1.01 s: dropped
+    core.on_timer(clock.now())
+    assert list(core.members.members) == ["n0"]
+    clock.advance(0.05)
+    core.on_timer(clock.now())
+    assert core.members.members == {} and core.members.drops["n0"] == 1
 
 
 def test_an_inference_node_follows_a_compact_map_by_its_member_number():

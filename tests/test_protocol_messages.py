@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from stagger.protocol import PROTOCOL_VERSION, ProtocolError, decode, encode, messages
+from stagger.nodes.phasemaps import pack_numbers
 from stagger.protocol.messages import COMMON, REGISTRY, SCHEMA
 
 DOC = (pathlib.Path(messages.__file__).parent / "PROTOCOL.md").read_text()
@@ -141,11 +142,11 @@ def test_weights_as_dict():
 
 def test_compact_phase_map_carries_member_numbers():
     """(1.4) A compact map's order is member numbers, 2 bytes each below 65536, else 4."""
-    index, width = messages.PhaseMap.pack_numbers([7, 2, 999])
+    index, width = pack_numbers([7, 2, 999])
     assert (len(index), width) == (6, 2)
     out = decode(encode(messages.PhaseMap(epoch=5, order_index=index, index_width=width)))
     assert out.order == [] and out.numbers().tolist() == [7, 2, 999]
-    index, width = messages.PhaseMap.pack_numbers([70000, 1])
+    index, width = pack_numbers([70000, 1])
     assert decode(encode(messages.PhaseMap(order_index=index, index_width=width))).numbers().tolist() == [70000, 1]
 
 
