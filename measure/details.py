@@ -67,7 +67,7 @@ def experience_accounting(env: dict, learner: dict | None) -> dict:
 def clock_load(clock: dict | None) -> dict:
     """The clock's own cost from its final Stats: CPU seconds it used, over how many seconds
     it ran, and their ratio (``cpu_per_s``; protocol 1.4's clock reports them), plus how many
-    members it had at the end. None where a clock reported nothing (no staggered run)."""
+    members ever joined. None where a clock reported nothing (no staggered run)."""
     clock = clock or {}
     return {"cpu_s": clock.get("cpu_s"), "wall_s": clock.get("wall_s"), "cpu_per_s": clock.get("cpu_per_s"),
-            "members": len(clock.get("members", [])) if clock else None}
+            "members_joined": len(clock.get("joins", {})) if clock else None}
