@@ -56,6 +56,7 @@ class InferenceCore:
     stopped: bool = False  # a Stop arrived: the run is over, say Bye and exit
     free: FreeRunning = field(default_factory=FreeRunning)  # under "none" maps (nodes/unstaggered.py)
     member: int = -1  # its member number in compact PhaseMaps (1.4), from the Welcome
+    maps: list = field(default_factory=list)  # the PhaseMaps behind `schedules` (read again if `member` changes)
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.cfg.seed)
@@ -71,8 +72,9 @@ class InferenceCore:
         if msg.to != self.node_id:
             return False
         self.welcomed = msg.accepted
-        if msg.accepted:
+        if msg.accepted and msg.member != self.member:  # a map that came before the Welcome is read again
             self.member = msg.member
+            self.schedules = [msg_to_schedule(m, {self.member: self.node_id}) for m in self.maps]
         return not msg.accepted
 
     def on_tick(self, msg: Tick | Stop) -> None:
@@ -87,6 +89,7 @@ class InferenceCore:
         s = msg_to_schedule(msg, {self.member: self.node_id})
         if not self.schedules or s.epoch > self.schedules[-1].epoch:
             self.schedules = self.schedules[-(KEEP_SCHEDULES - 1):] + [s]
+            self.maps = self.maps[-(KEEP_SCHEDULES - 1):] + [msg]
             self.free.on_map(s.epoch, msg.algorithm)
 
     @property
