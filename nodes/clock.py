@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from stagger.nodes.core import Out
 from stagger.nodes.membership import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT_S, Membership
 from stagger.nodes.options import ClockOptions, ClockPart, RunWide, default_of
-from stagger.nodes.clock_scale import ClockScale
+from stagger.nodes.clock_scale import ClockScale, CpuMeter, with_load
 from stagger.nodes.phasemaps import msg_to_schedule, schedule_to_msg  # noqa: F401 (used by others)
 from stagger.nodes.stagger import Estimator, Schedule, make_schedule, ticks_needed
 from stagger.nodes.unstaggered import ALGORITHM as FREE_RUNNING, anchor_tick
@@ -54,8 +54,7 @@ class JoinInfo:
 
 
 class ClockCore(ClockScale):
-    """Pure scheduling state machine: messages and time in, messages out (the parts that
-    keep it cheap with 1,000 members: nodes/clock_scale.py)."""
+    """Pure scheduling state machine: messages and time in, messages out (1,000 members: ClockScale)."""
 
     def __init__(self, cfg: ClockConfig, node_id: str = "clock", join: JoinInfo | None = None):
         self.cfg = cfg
@@ -76,7 +75,6 @@ class ClockCore(ClockScale):
         self.rephases = 0
         self.events: list[dict] = []  # joins and drops, for the summary
         self.holding, self.hold_until = cfg.rejoin_grace_s > 0, None  # a restarted clock: re-hellos first
-        self._batch, self._pending = False, False  # handle_all: one re-phase per batch
 
     def needed(self) -> int:
         return ticks_needed(self.est.estimate(), self.frame_s, self.cfg.margin_s)
@@ -255,8 +253,6 @@ def run(opts: ClockOptions) -> int:
     from stagger.nodes import clock_restart as restart
     from stagger.nodes.end_of_run import end_of_run
     from stagger.nodes.runtime import Runtime, log
-    from stagger.nodes.clock_scale import with_load
-    from stagger.nodes.timebase import CpuMeter
 
     rt = Runtime.for_node(opts, "clock")
     core = ClockCore(ClockConfig(

@@ -14,6 +14,7 @@ the members that may be stale, ``Schedule.position`` replaces scans of the order
 from __future__ import annotations
 
 from stagger.nodes.phasemaps import COMPACT_KEY
+from stagger.nodes.timebase import CpuMeter  # noqa: F401 (the clock loop's, with with_load)
 from stagger.protocol.messages import Heartbeat, Heartbeats
 
 

@@ -72,8 +72,8 @@ class InferenceCore:
         if msg.to != self.node_id:
             return False
         self.welcomed = msg.accepted
-        if msg.accepted and msg.member != self.member:  # a map that came before the Welcome is read again
-            self.member = msg.member
+        if msg.accepted and self.member < 0 <= msg.member:  # maps that came before the Welcome: again
+            self.member = msg.member  # (a restarted clock's numbers are not the dead one's: kept)
             self.schedules = [msg_to_schedule(m, {self.member: self.node_id}) for m in self.maps]
         return not msg.accepted
 

@@ -214,3 +214,20 @@ def test_an_inference_node_follows_a_compact_map_by_its_member_number():
     s = clock_core.schedule
     node.seen = s.anchor - 1
     assert node.wanted_frames() == {s.next_start("w1", s.anchor), s.next_start("w1", s.next_start("w1", s.anchor) + 1)}
+
+
+def test_a_restarted_clock_names_members_by_id_and_a_node_keeps_its_first_number():
+    from stagger.nodes.inference import InferenceConfig, InferenceCore
+    clock = FakeClock(100.0)
+    old = ClockCore(ClockConfig(fps=FPS))
+    new = ClockCore(ClockConfig(fps=FPS, first_epoch=1000))
+    node = InferenceCore("w1", InferenceConfig())
+    for core in (old, new):
+        core.on_frame(10, clock.now())
+        outs = core.handle_all([(compact_hello(n), n.encode()) for n in (("w0", "w1") if core is old else ("w1",))],
+                               clock.now())
+        node.on_welcome([o.msg for o in outs if isinstance(o.msg, Welcome) and o.msg.to == "w1"][0])
+        node.on_phase_map(phase_maps(outs)[-1])
+    assert phase_maps(outs)[-1].order == ["w1"]  # the restarted clock: ids, though w1 reads numbers
+    assert node.member == 1  # the dead clock's number: its maps are still read right
+    assert node.schedules[0].position["w1"] == 1 and node.schedules[-1].position["w1"] == 0
