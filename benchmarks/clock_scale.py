@@ -48,7 +48,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seconds", type=float, default=5.0, help="measured window per count")
     ap.add_argument("--single", action="store_true", help="one Heartbeat per member, full maps (pre-1.4)")
     a = ap.parse_args(argv)
-    print(f"{'members':>8} {'phased':>6} {'join s':>7} {'epochs':>6} {'clock CPU/s':>11} {'own report':>10} "
+    print(f"{'members':>8} {'phased':>6} {'join s':>7} {'maps':>6} {'clock CPU/s':>11} {'own report':>10} "
           f"{'PhaseMap B':>10} {'control B/s':>11} rejected")
     for n in (int(x) for x in a.members.split(",")):
         r = measure(n, a.seconds, aggregate=not a.single, compact=not a.single)
