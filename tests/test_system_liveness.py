@@ -37,5 +37,7 @@ def test_passes_longer_than_the_heartbeat_timeout_keep_the_node_a_member(tmp_pat
     in_time = np.array([a <= deadline[f] for a, f in zip(arrival, land)])
     assert np.all(frames[in_time] == land[in_time]), list(zip(frames, land, arrival))
     late = ~in_time
+    # taken at the applied frame's start, which may be a little after its deadline (2 ms: the
+    # lateness bound; 42 us seen on a loaded machine)
     assert np.all(frames[late] > land[late]) and np.all(arrival[late] <= np.array(
-        [deadline[f] for f in frames[late]])), list(zip(frames, land, arrival))
+        [deadline[f] for f in frames[late]]) + 0.002), list(zip(frames, land, arrival))
