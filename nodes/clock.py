@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from stagger.nodes import checks
 from stagger.nodes.core import Out
-from stagger.nodes.membership import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT_S, Membership
+from stagger.nodes.membership import HEARTBEAT_INTERVAL_S, Membership, describe
 from stagger.nodes.options import ClockOptions, ClockPart, RunWide, default_of
 from stagger.nodes.clock_scale import ClockScale, CpuMeter, with_load
 from stagger.nodes.phasemaps import msg_to_schedule, schedule_to_msg  # noqa: F401 (used by others)
@@ -75,6 +76,7 @@ class ClockCore(ClockScale):
         self.rephases = 0
         self.events: list[dict] = []  # joins and drops, for the summary
         self.holding, self.hold_until = cfg.rejoin_grace_s > 0, None  # a restarted clock: re-hellos first
+        self.rejects: list[tuple[str, str]] = []  # (reason, detail) of messages refused, for the runtime
 
     def needed(self) -> int:
         return ticks_needed(self.est.estimate(), self.frame_s, self.cfg.margin_s)
@@ -88,6 +90,9 @@ class ClockCore(ClockScale):
         return []
 
     def handle(self, msg, now: float, identity: bytes = b"") -> list[Out]:
+        if rejected := checks.control(msg):  # values no schedule can use: counted, nothing changes
+            self.rejects.append(rejected)
+            return []
         if self.holding and self.hold_until is None:
             self.hold_until = now + self.cfg.rejoin_grace_s
         if isinstance(msg, Hello):
@@ -234,17 +239,6 @@ class ClockCore(ClockScale):
         })
 
 
-def describe(ev: dict) -> str:
-    """One membership event as a log line that names the node, its host and its last tick."""
-    where = f"{ev['node']} on host {ev.get('host') or '?'}"
-    if ev["event"] == "drop":
-        return (f"{where} went stale (silent > {HEARTBEAT_TIMEOUT_S:g} s): last tick it answered "
-                f"{ev.get('last_tick', -1)}, now tick {ev['tick']}; dropped, the others re-phased")
-    if ev["event"] == "join":
-        return f"{where} joined at tick {ev['tick']}"
-    return f"{ev['node']} said bye at tick {ev['tick']} ({ev.get('reason') or 'no reason'})"
-
-
 TIMER_S = 0.05
 
 
@@ -280,6 +274,8 @@ def run(opts: ClockOptions) -> int:
             for msg, _ in rt.drain("obs") if "obs" in rt.sockets else ():
                 rt.send_all(core.on_frame(msg.frame, now))
             rt.send_all(core.handle_all(rt.drain("control"), now))
+            while core.rejects:
+                rt.reject("control", *core.rejects.pop(0))
             if "ticks" in ready and rt.new_subscribers("ticks"):
                 rt.send_all(core.on_subscribed(now))
             if now >= next_timer:

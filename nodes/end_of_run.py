@@ -31,6 +31,9 @@ def end_of_run(rt, core: ClockCore, log, logged: int) -> None:
             for msg, identity in rt.drain("control"):
                 rt.send_all(core.handle(msg, clock.now(), identity))
         now = clock.now()
+    for rejected in core.rejects:
+        rt.reject("control", *rejected)
+    core.rejects.clear()
     for ev in core.events[logged:]:
         log.info("%s", describe(ev))
     if core.members.members:

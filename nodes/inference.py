@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stagger.nodes import checks
 from stagger.nodes.phasemaps import COMPACT_KEY, msg_to_schedule
 from stagger.nodes.core import Out
 from stagger.nodes.inflight import Job
@@ -77,20 +78,27 @@ class InferenceCore:
             self.schedules = [msg_to_schedule(m, {self.member: self.node_id}) for m in self.maps]
         return not msg.accepted
 
-    def on_tick(self, msg: Tick | Stop) -> None:
+    def on_tick(self, msg: Tick | Stop) -> tuple[str, str] | None:
         """A Tick moves the newest known frame on, so ``wanted_frames`` (and with it the obs
-        subscription) never stays on ticks that already passed unseen; a Stop ends the run."""
+        subscription) never stays on ticks that already passed unseen; a Stop ends the run.
+        A Tick of no possible frame is returned as a rejection ``(reason, detail)``."""
+        rejected = None if isinstance(msg, Stop) else checks.tick(msg)
         if isinstance(msg, Stop):
             self.stopped = True
-        else:
+        elif not rejected:
             self.seen = max(self.seen, msg.frame)
+        return rejected
 
-    def on_phase_map(self, msg: PhaseMap) -> None:
+    def on_phase_map(self, msg: PhaseMap) -> tuple[str, str] | None:
+        """Follow a newer map; one no Schedule can follow is returned as a rejection (unused)."""
+        if rejected := checks.phase_map(msg):
+            return rejected
         s = msg_to_schedule(msg, {self.member: self.node_id})
         if not self.schedules or s.epoch > self.schedules[-1].epoch:
             self.schedules = self.schedules[-(KEEP_SCHEDULES - 1):] + [s]
             self.maps = self.maps[-(KEEP_SCHEDULES - 1):] + [msg]
             self.free.on_map(s.epoch, msg.algorithm)
+        return None
 
     @property
     def free_running(self) -> bool:  # the newest map says "none"
@@ -283,10 +291,8 @@ def _control(rt, core: InferenceCore, worker, ready: set[str]) -> None:
     the compute worker, which applies them between passes."""
     import os
     for msg, _ in rt.drain("ticks") if "ticks" in ready else ():
-        if isinstance(msg, PhaseMap):
-            core.on_phase_map(msg)
-        else:
-            core.on_tick(msg)
+        if rejected := core.on_phase_map(msg) if isinstance(msg, PhaseMap) else core.on_tick(msg):
+            rt.reject("ticks", *rejected)
     for msg, _ in rt.drain("control") if "control" in ready else ():
         if isinstance(msg, Welcome) and core.on_welcome(msg):
             rt.send(Out("control", core.hello(rt.hostname, os.getpid())))

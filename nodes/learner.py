@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stagger.nodes import checks
 from stagger.nodes.core import Out
 from stagger.nodes.options import LearnerOptions, LearningPart, default_of
 from stagger.protocol.messages import Stats, Weights
@@ -39,8 +40,16 @@ class LearnerCore:
         self.last: dict = {}
         self.next_seq = 0  # sequence number after the last experience taken (for --resume)
         self.first_seq: int | None = None  # of the first experience this process took
+        self.first_obs = None  # the first observation taken: every later one has its shape and dtype
 
-    def on_experience(self, msg) -> None:
+    def on_experience(self, msg) -> tuple[str, str] | None:
+        """Take one frame's experience; one the transition builder cannot use is returned as a
+        rejection ``(reason, detail)`` for the runtime's counters and changes nothing."""
+        rejected = checks.experience(msg, self.first_obs, getattr(self.learner, "n_actions", None))
+        if rejected:
+            return rejected
+        if self.first_obs is None:
+            self.first_obs = msg.obs
         self.frames += 1
         self.next_seq = msg.seq + 1
         if self.first_seq is None:
@@ -48,6 +57,7 @@ class LearnerCore:
         for tr in self.builder.add(msg):
             self.learner.observe(tr)
             self.transitions += 1
+        return None
 
     def owed(self) -> bool:
         return self.learner.ready() and self.learner.updates < self.frames // max(1, self.cfg.learn_every)
@@ -147,7 +157,8 @@ def run(opts: LearnerOptions) -> int:
         while not rt.should_stop():
             rt.poll(0.0 if core.owed() else 0.05)
             for msg, _ in rt.drain("experience"):
-                core.on_experience(msg)
+                if rejected := core.on_experience(msg):
+                    rt.reject("experience", *rejected)
             if core.owed():
                 rt.send_all(core.learn())
                 if core.checkpoint_due():
@@ -162,7 +173,8 @@ def run(opts: LearnerOptions) -> int:
     finally:
         if "experience" in rt.sockets:  # take what the env sent before it stopped: nothing unaccounted
             for msg, _ in rt.drain("experience"):
-                core.on_experience(msg)
+                if rejected := core.on_experience(msg):
+                    rt.reject("experience", *rejected)
         save_checkpoint(core, opts.run_dir, opts.run_id)
         data = {**core.stats().data, "dropped": rt.seq_in["experience"].dropped
                 if "experience" in rt.seq_in else 0, **rt.counters()}

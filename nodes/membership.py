@@ -78,3 +78,14 @@ class Membership:
 
     def of_kind(self, kind: str) -> list[Member]:
         return [m for m in self.members.values() if m.kind == kind]
+
+
+def describe(ev: dict) -> str:
+    """One membership event as a log line that names the node, its host and its last tick."""
+    where = f"{ev['node']} on host {ev.get('host') or '?'}"
+    if ev["event"] == "drop":
+        return (f"{where} went stale (silent > {HEARTBEAT_TIMEOUT_S:g} s): last tick it answered "
+                f"{ev.get('last_tick', -1)}, now tick {ev['tick']}; dropped, the others re-phased")
+    if ev["event"] == "join":
+        return f"{where} joined at tick {ev['tick']}"
+    return f"{ev['node']} said bye at tick {ev['tick']} ({ev.get('reason') or 'no reason'})"

@@ -225,14 +225,20 @@ class Runtime:
                 frames = frames[1:]
             if self.trace is not None:
                 self.trace.write("in", channel, now, frames)
-            try:
-                msg = decode_on(channel, frames)
-            except ProtocolError as exc:
-                self.reject(channel, exc.reason, exc)
-                continue
-            if channel in self.seq_in:
-                self.seq_in[channel].observe(msg.node, msg.seq)
-            return msg, identity
+            if (msg := self.accept(channel, frames)) is not None:
+                return msg, identity
+
+    def accept(self, channel: str, frames) -> object | None:
+        """Decode frames received on ``channel`` (no sockets: fuzzing drives it too): the
+        message, counted by sequence number, or None if it was rejected (counted by reason)."""
+        try:
+            msg = decode_on(channel, frames)
+        except ProtocolError as exc:
+            self.reject(channel, exc.reason, exc)
+            return None
+        if channel in self.seq_in:
+            self.seq_in[channel].observe(msg.node, msg.seq)
+        return msg
 
     def reject(self, channel: str, reason: str, detail) -> None:
         """Count a rejected message by reason and log it: the first REJECT_LOG of each reason,
@@ -249,11 +255,8 @@ class Runtime:
 
     def drain(self, channel: str):
         """Every message waiting on ``channel`` (oldest first)."""
-        out = []
         now = self.clock.now()
-        while (got := self.recv(channel, now)) is not None:
-            out.append(got)
-        return out
+        return list(iter(lambda: self.recv(channel, now), None))
 
     def poll(self, timeout_s: float, channels: tuple[str, ...] | None = None) -> set[str]:
         """Wait up to ``timeout_s`` for input (on ``channels`` only, if given); return the

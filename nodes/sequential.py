@@ -48,7 +48,8 @@ def run(opts: SequentialOptions) -> int:
             now = clock.now()
             if "experience" in ready:
                 for msg, _ in rt.drain("experience"):
-                    learner.on_experience(msg)
+                    if rejected := learner.on_experience(msg):
+                        rt.reject("experience", *rejected)
             if "obs" not in ready:
                 continue
             obs_msg = rt.drain("obs")[-1][0]  # the newest observation: act on it now
@@ -61,7 +62,8 @@ def run(opts: SequentialOptions) -> int:
             rt.send_all(core.finished(obs_msg.frame, action, greedy, now, clock.now(), policy.version,
                                       real_s)[:1])
             for msg, _ in rt.drain("experience"):  # then one learning step, in turn
-                learner.on_experience(msg)
+                if rejected := learner.on_experience(msg):
+                    rt.reject("experience", *rejected)
             for _ in range(learn_steps):
                 if learner.learner.ready():
                     learner.learn()
@@ -72,7 +74,8 @@ def run(opts: SequentialOptions) -> int:
     finally:
         if "experience" in rt.sockets:  # take what the env sent before it stopped: nothing unaccounted
             for msg, _ in rt.drain("experience"):
-                learner.on_experience(msg)
+                if rejected := learner.on_experience(msg):
+                    rt.reject("experience", *rejected)
         save_checkpoint(learner, opts.run_dir)
         data = {**learner.stats().data, "inferences": core.count,
                 "dropped": rt.seq_in["experience"].dropped if "experience" in rt.seq_in else 0,

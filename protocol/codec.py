@@ -22,6 +22,7 @@ ARRAYS_KEY = "arrays"  # header key: [[dtype.str, [dim, ...]], ...], one per arr
 ARRAY_KINDS = frozenset("biufc")  # bool, int, uint, float, complex: no object, void or text dtypes
 _DTYPE = re.compile(r"[<>|=]?[biufc][0-9]{1,2}")  # the form of dtype.str for those kinds
 MAX_STREAM_BYTES = 2**32 - 1  # largest record a trace stream may hold
+MAX_DIMS = 32  # dimensions an array may have (numpy's own limit is 64)
 
 
 def _no_ext(code: int, data: bytes) -> Any:
@@ -119,8 +120,9 @@ def _array(name: str, descriptor: Any, buf: memoryview) -> np.ndarray:
             raise TypeError("descriptor must be [dtype string, shape list]")
         if not _DTYPE.fullmatch(dtype_str):
             raise TypeError(f"dtype {dtype_str!r} not allowed (numeric and bool only)")
-        if not all(isinstance(dim, int) and not isinstance(dim, bool) and dim >= 0 for dim in shape):
-            raise TypeError(f"bad shape {shape!r}")
+        if len(shape) > MAX_DIMS or not all(isinstance(dim, int) and not isinstance(dim, bool) and dim >= 0
+                                            for dim in shape):
+            raise TypeError(f"bad shape {shape!r} (at most {MAX_DIMS} dimensions, each an int >= 0)")
         dtype = np.dtype(dtype_str)
     except (TypeError, ValueError) as exc:
         raise ProtocolError("malformed", f"{name}: bad array descriptor {descriptor!r}: {exc}") from None
@@ -129,6 +131,7 @@ def _array(name: str, descriptor: Any, buf: memoryview) -> np.ndarray:
     expected = math.prod(shape) * dtype.itemsize
     if buf.nbytes != expected:
         raise ProtocolError("frames", f"{name}: array {dtype_str}{tuple(shape)} needs {expected} bytes, frame has {buf.nbytes}")
-    if expected == 0:
-        return np.empty(shape, dtype)
-    return np.frombuffer(buf, dtype=dtype).reshape(shape)
+    try:  # an empty array can still name dimensions numpy cannot hold ([0, 2**63])
+        return np.empty(shape, dtype) if expected == 0 else np.frombuffer(buf, dtype=dtype).reshape(shape)
+    except (ValueError, OverflowError) as exc:
+        raise ProtocolError("malformed", f"{name}: array {dtype_str}{tuple(shape)}: {exc}") from None

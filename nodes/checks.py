@@ -1,0 +1,79 @@
+"""What a node core accepts beyond the codec's types: the values a well-formed message can still
+get wrong (found by fuzzing: tests/test_fuzz_cores.py, benchmarks/fuzz_protocol.py).
+
+Each check returns None (fine) or a rejection ``(reason, detail)``; the core returns it to its
+I/O loop, which counts it by reason in the runtime's ``rejected`` counters and logs it
+(PROTOCOL.md, Errors). A rejected message changes nothing in the core.
+"""
+from __future__ import annotations
+
+import math
+
+MAX_FRAME = 2**62  # frames, ticks, anchors, epochs: int64 in the records, 8-byte topics
+MAX_SECONDS = 3600.0  # an inference time or latency above an hour is no inference time
+MAX_TICKS = 2**31  # a schedule's spacing and needed ticks (2**31 frames: a year at 60 fps)
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def seconds(value, what: str) -> str | None:
+    """Why ``value`` is no time in seconds (finite, 0 to MAX_SECONDS), or None."""
+    if not _number(value) or not math.isfinite(value) or not 0.0 <= value <= MAX_SECONDS:
+        return f"{what} must be a number of seconds in [0, {MAX_SECONDS:g}], got {value!r}"
+    return None
+
+
+def frame(value, what: str, low: int = 0) -> str | None:
+    """Why ``value`` is no frame number in [low, MAX_FRAME), or None."""
+    if not (low <= value < MAX_FRAME):
+        return f"{what} must be in [{low}, 2**62), got {value}"
+    return None
+
+
+def hello(msg) -> tuple[str, str] | None:
+    """A Hello's latency hint (``info.latency_s``: seconds, or absent/None)."""
+    hint = msg.info.get("latency_s")
+    problem = None if hint is None else seconds(hint, "info.latency_s")
+    return ("hello_info", f"{msg.node}: {problem}") if problem else None
+
+
+def heartbeat(msg) -> tuple[str, str] | None:
+    problem = seconds(msg.inference_s, "inference_s") or frame(msg.last_tick, "last_tick", low=-1)
+    return ("heartbeat_value", f"{msg.node}: {problem}") if problem else None
+
+
+def tick(msg) -> tuple[str, str] | None:
+    problem = frame(msg.frame, "frame")
+    return ("tick_value", f"{msg.node}: Tick {problem}") if problem else None
+
+
+def control(msg) -> tuple[str, str] | None:
+    """What the clock checks of a control message (Hello and Heartbeat carry times)."""
+    return hello(msg) if msg.TYPE == "Hello" else heartbeat(msg) if msg.TYPE == "Heartbeat" else None
+
+
+def phase_map(msg) -> tuple[str, str] | None:
+    """A PhaseMap a Schedule can follow: ticks in range, 1 <= spacing and needed <= MAX_TICKS."""
+    problem = frame(msg.epoch, "epoch") or frame(msg.anchor, "anchor")
+    if problem is None and not (math.isfinite(msg.spacing) and 1.0 <= msg.spacing <= MAX_TICKS):
+        problem = f"spacing must be in [1, 2**31] ticks, got {msg.spacing!r}"
+    if problem is None and not 1 <= msg.needed <= MAX_TICKS:
+        problem = f"needed must be in [1, 2**31] ticks, got {msg.needed}"
+    return ("phase_map_value", f"{msg.node}: PhaseMap {problem}") if problem else None
+
+
+def experience(msg, first_obs, n_actions: int | None) -> tuple[str, str] | None:
+    """An Experience a TransitionBuilder can take: frames in range, a finite reward, the
+    observation's shape and dtype those of the first one taken (``first_obs``), a fresh action
+    in [0, n_actions) (the learner's, if it says)."""
+    problem = frame(msg.frame, "frame") or frame(msg.action_frame, "action_frame", low=-1)
+    if problem is None and not math.isfinite(msg.reward):
+        problem = f"reward must be finite, got {msg.reward!r}"
+    obs = msg.obs
+    if problem is None and first_obs is not None and (obs.shape, obs.dtype) != (first_obs.shape, first_obs.dtype):
+        problem = (f"observation {obs.dtype}{tuple(obs.shape)}, the first one taken was "
+                   f"{first_obs.dtype}{tuple(first_obs.shape)}")
+    if problem is None and msg.fresh and n_actions and not 0 <= msg.action < n_actions:
+        problem = f"fresh action {msg.action} outside [0, {n_actions})"
+    return ("experience_value", f"{msg.node}: Experience {problem}") if problem else None
