@@ -24,10 +24,15 @@ def seconds(value, what: str) -> str | None:
     return None
 
 
-def frame(value, what: str, low: int = 0) -> str | None:
-    """Why ``value`` is no frame number in [low, MAX_FRAME), or None."""
-    if not (low <= value < MAX_FRAME):
-        return f"{what} must be in [{low}, 2**62), got {value}"
+FRAME_FIELDS = ("frame", "action_frame", "land", "last_tick")  # env frames, -1 for "none"
+
+
+def on_receipt(msg) -> tuple[str, str] | None:
+    """Any message, on receipt (Runtime.accept): its frame numbers are env frames or -1."""
+    for name in FRAME_FIELDS:
+        value = getattr(msg, name, None)
+        if value is not None and not -1 <= value < MAX_FRAME:
+            return "frame_range", f"{msg.node}: {msg.TYPE}.{name} must be in [-1, 2**62), got {value}"
     return None
 
 
@@ -39,13 +44,8 @@ def hello(msg) -> tuple[str, str] | None:
 
 
 def heartbeat(msg) -> tuple[str, str] | None:
-    problem = seconds(msg.inference_s, "inference_s") or frame(msg.last_tick, "last_tick", low=-1)
+    problem = seconds(msg.inference_s, "inference_s")
     return ("heartbeat_value", f"{msg.node}: {problem}") if problem else None
-
-
-def tick(msg) -> tuple[str, str] | None:
-    problem = frame(msg.frame, "frame")
-    return ("tick_value", f"{msg.node}: Tick {problem}") if problem else None
 
 
 def control(msg) -> tuple[str, str] | None:
@@ -55,7 +55,8 @@ def control(msg) -> tuple[str, str] | None:
 
 def phase_map(msg) -> tuple[str, str] | None:
     """A PhaseMap a Schedule can follow: ticks in range, 1 <= spacing and needed <= MAX_TICKS."""
-    problem = frame(msg.epoch, "epoch") or frame(msg.anchor, "anchor")
+    problem = next((f"{name} must be in [0, 2**62), got {value}" for name, value in
+                    (("epoch", msg.epoch), ("anchor", msg.anchor)) if not 0 <= value < MAX_FRAME), None)
     if problem is None and not (math.isfinite(msg.spacing) and 1.0 <= msg.spacing <= MAX_TICKS):
         problem = f"spacing must be in [1, 2**31] ticks, got {msg.spacing!r}"
     if problem is None and not 1 <= msg.needed <= MAX_TICKS:
@@ -64,11 +65,11 @@ def phase_map(msg) -> tuple[str, str] | None:
 
 
 def experience(msg, first_obs, n_actions: int | None) -> tuple[str, str] | None:
-    """An Experience a TransitionBuilder can take: frames in range, a finite reward, the
+    """An Experience a TransitionBuilder can take: a finite reward, the
     observation's shape and dtype those of the first one taken (``first_obs``), a fresh action
     in [0, n_actions) (the learner's, if it says)."""
-    problem = frame(msg.frame, "frame") or frame(msg.action_frame, "action_frame", low=-1)
-    if problem is None and not math.isfinite(msg.reward):
+    problem = None
+    if not math.isfinite(msg.reward):
         problem = f"reward must be finite, got {msg.reward!r}"
     obs = msg.obs
     if problem is None and first_obs is not None and (obs.shape, obs.dtype) != (first_obs.shape, first_obs.dtype):

@@ -78,16 +78,13 @@ class InferenceCore:
             self.schedules = [msg_to_schedule(m, {self.member: self.node_id}) for m in self.maps]
         return not msg.accepted
 
-    def on_tick(self, msg: Tick | Stop) -> tuple[str, str] | None:
+    def on_tick(self, msg: Tick | Stop) -> None:
         """A Tick moves the newest known frame on, so ``wanted_frames`` (and with it the obs
-        subscription) never stays on ticks that already passed unseen; a Stop ends the run.
-        A Tick of no possible frame is returned as a rejection ``(reason, detail)``."""
-        rejected = None if isinstance(msg, Stop) else checks.tick(msg)
+        subscription) never stays on ticks that already passed unseen; a Stop ends the run."""
         if isinstance(msg, Stop):
             self.stopped = True
-        elif not rejected:
+        else:
             self.seen = max(self.seen, msg.frame)
-        return rejected
 
     def on_phase_map(self, msg: PhaseMap) -> tuple[str, str] | None:
         """Follow a newer map; one no Schedule can follow is returned as a rejection (unused)."""
@@ -291,7 +288,9 @@ def _control(rt, core: InferenceCore, worker, ready: set[str]) -> None:
     the compute worker, which applies them between passes."""
     import os
     for msg, _ in rt.drain("ticks") if "ticks" in ready else ():
-        if rejected := core.on_phase_map(msg) if isinstance(msg, PhaseMap) else core.on_tick(msg):
+        if not isinstance(msg, PhaseMap):
+            core.on_tick(msg)
+        elif rejected := core.on_phase_map(msg):
             rt.reject("ticks", *rejected)
     for msg, _ in rt.drain("control") if "control" in ready else ():
         if isinstance(msg, Welcome) and core.on_welcome(msg):

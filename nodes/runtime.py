@@ -15,6 +15,7 @@ from collections import Counter
 
 import zmq
 
+from stagger.nodes import checks
 from stagger.nodes.core import Out
 from stagger.nodes.stats_totals import with_totals
 from stagger.nodes.timebase import Clock
@@ -207,10 +208,8 @@ class Runtime:
             self.send(out)
 
     def recv(self, channel: str, now: float | None = None):
-        """One message from ``channel`` without blocking: (msg, identity), or None if none is
-        waiting. A bad message is counted and skipped (the next one is tried). ``now`` is the
-        receive time written to the trace (one time for a whole drain, so replay sees the
-        same batches)."""
+        """One message from ``channel`` without blocking: (msg, identity), or None if none is waiting;
+        a bad one is counted and skipped. ``now``: the receive time for the trace (one per drain)."""
         sock = self.sockets[channel]
         while True:
             try:
@@ -229,16 +228,17 @@ class Runtime:
                 return msg, identity
 
     def accept(self, channel: str, frames) -> object | None:
-        """Decode frames received on ``channel`` (no sockets: fuzzing drives it too): the
-        message, counted by sequence number, or None if it was rejected (counted by reason)."""
+        """Frames received on ``channel`` to a message (seq counted), or None: rejected, counted."""
         try:
             msg = decode_on(channel, frames)
+            rejected = checks.on_receipt(msg)  # frame numbers no env can have
         except ProtocolError as exc:
-            self.reject(channel, exc.reason, exc)
-            return None
-        if channel in self.seq_in:
+            msg, rejected = None, (exc.reason, exc)
+        if rejected:
+            self.reject(channel, *rejected)
+        elif channel in self.seq_in:
             self.seq_in[channel].observe(msg.node, msg.seq)
-        return msg
+        return None if rejected else msg
 
     def reject(self, channel: str, reason: str, detail) -> None:
         """Count a rejected message by reason and log it: the first REJECT_LOG of each reason,
