@@ -211,7 +211,8 @@ class Supervisor:
             self.stop()
         return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n,
                              {"startup_s": self.startup_s, "memory": self.memory, "cpu": self.cpu,
-                              "clock_restarts": self.clock_restarts.records})
+                              "clock_restarts": self.clock_restarts.records,
+                              "supervisor_rejected": dict(self.rt.rejected)})
 
     def _write_connection(self) -> None:
         """RUN_DIR/connection.json, as ``stagger launch`` writes it: a node started by hand

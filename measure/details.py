@@ -46,17 +46,23 @@ def resume_baseline(learner: dict | None) -> int:
 
 
 def experience_accounting(env: dict, learner: dict | None) -> dict:
-    """Every env frame's experience is exactly one of: in the checkpoint a learner resumed from,
-    a failed send at the env (no learner connected), a sequence gap at the learner (sent but
-    lost, e.g. with a killed learner), or received. ``missed`` is the sum of the lost ones."""
+    """Every env frame's experience is exactly one of: a failed send at the env (no learner
+    connected, or its queue full), or sent; every one sent is exactly one of: in the checkpoint
+    a learner resumed from, a sequence gap at the learner (sent but lost, e.g. with a killed
+    learner), received, or still in flight when the run ended (queued for a learner that could
+    not keep up). ``missed`` is the sum of the lost ones; ``unaccounted`` (frames neither sent
+    nor failed) is 0 unless the counting itself is wrong."""
     learner = learner or {}
     exp = learner.get("received", {}).get("experience", {})
     out = {"env_frames": int(env.get("frames", 0)),
            "env_send_failed": int(env.get("send_dropped", {}).get("experience", 0)),
            "learner_received": int(exp.get("received", 0)), "learner_seq_gaps": int(exp.get("dropped", 0)),
            "resumed_from_seq": resume_baseline(learner)}
+    out["env_sent"] = int(env.get("experience_sent", out["env_frames"] - out["env_send_failed"]))
     out["missed"] = out["env_send_failed"] + out["learner_seq_gaps"]
-    out["unaccounted"] = (out["env_frames"] - out["resumed_from_seq"] - out["missed"] - out["learner_received"])
+    out["in_flight_at_end"] = (out["env_sent"] - out["resumed_from_seq"] - out["learner_seq_gaps"]
+                               - out["learner_received"])
+    out["unaccounted"] = out["env_frames"] - out["env_send_failed"] - out["env_sent"]
     resume = learner.get("resume")
     if resume:
         first = resume.get("first_seq")
@@ -71,3 +77,29 @@ def clock_load(clock: dict | None) -> dict:
     clock = clock or {}
     return {"cpu_s": clock.get("cpu_s"), "wall_s": clock.get("wall_s"), "cpu_per_s": clock.get("cpu_per_s"),
             "members_joined": len(clock.get("joins", {})) if clock else None}
+
+
+def experience_summary(acct: dict, learner: dict | None) -> dict | None:
+    """summary.json ``experience``: sent = received + dropped + in_flight (received includes what
+    a resumed learner's checkpoint holds); ``send_failed`` is experience the env could not
+    send. None when no learner took part (nothing was sent)."""
+    if learner is None:
+        return None
+    return {"sent": acct["env_sent"], "received": acct["resumed_from_seq"] + acct["learner_received"],
+            "dropped": acct["learner_seq_gaps"], "in_flight": acct["in_flight_at_end"],
+            "send_failed": acct["env_send_failed"]}
+
+
+def rejections(env: dict, finals: dict, supervisor: dict | None = None) -> dict:
+    """Every message a node rejected, by node and by reason (``by_node`` from each node's final
+    counters: the env's env.json, the others' final Stats, the supervisor's own)."""
+    by_node = {"env": dict(env.get("rejected", {}))} if env else {}
+    for node, data in finals.items():
+        if node != "env" and isinstance(data.get("rejected"), dict):
+            by_node[node] = dict(data["rejected"])
+    if supervisor is not None:
+        by_node["supervisor"] = dict(supervisor)
+    by_reason: Counter = Counter()
+    for counts in by_node.values():
+        by_reason.update({reason: int(n) for reason, n in counts.items()})
+    return {"total": sum(by_reason.values()), "by_reason": dict(by_reason), "by_node": by_node}

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stagger.measure.details import clock_load, experience_accounting, node_details, resume_baseline
+from stagger.measure.details import (clock_load, experience_accounting, experience_summary, node_details,
+                                    rejections, resume_baseline)
 from stagger.nodes.records import load, measure
 
 
@@ -46,6 +47,9 @@ def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dic
     info = collect(run_dir, finals)
     returns = info["env"].get("returns", [])
     learner = info["learner"] or {}
+    extra = dict(extra or {})
+    supervisor_rejected = extra.pop("supervisor_rejected", None)
+    experience = experience_accounting(info["env"], info["learner"])
     summary = {
         "mode": cfg.mode, "algorithm": cfg.algorithm if cfg.mode == "staggered" else
         "none" if cfg.mode == "sequential-async" else None,
@@ -57,6 +61,7 @@ def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dic
         "inference_ms": m["inference_ms"], "dropped": info["dropped"],
         "learner_updates": int(learner.get("updates", 0)), "episodes": len(returns),
         "mean_return": (sum(returns) / len(returns)) if returns else None,
+        "experience": experience_summary(experience, info["learner"]),
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     details = {"measured_from_frame": from_frame, "progress": info["env"].get("progress"), "total_frames": info["env"].get("frames"),
@@ -64,6 +69,7 @@ def write_summary(run_dir: Path, cfg, from_frame: int, finals: dict, latest: dic
                "env": info["env"], "finals": finals,
                "clock_events": finals.get("clock", {}).get("events", []), "clock": clock_load(finals.get("clock")),
                "nodes": node_details(rec, from_frame, cfg.action_every, finals.get("clock", {}).get("events", [])),
-               "experience": experience_accounting(info["env"], info["learner"]), **(extra or {})}
+               "experience": experience, "rejected": rejections(info["env"], finals, supervisor_rejected),
+               **extra}
     (run_dir / "details.json").write_text(json.dumps(details, indent=1, default=str))
     return summary

@@ -214,7 +214,7 @@ def run(opts: EnvOptions) -> int:
         progress = getattr(env.unwrapped, "progress", None)  # Pokemon: encounters completed
         info = {"fps": fps, "frames": core.frame, "returns": core.returns, "episodes": len(core.returns),
                 **({"progress": progress()} if callable(progress) else {}),
-                **core.counts, **rt.counters()}
+                **core.counts, **rt.counters(), "experience_sent": rt.next_seq[("experience", None)]}
         (run_dir / f"{rt.node_id}.json").write_text(json.dumps(info, default=str))
         rt.send(Out("stats", Stats(kind="final", data={"frames": core.frame})))
         env.close()

@@ -88,6 +88,19 @@ class LearnerCore:
             "builder": dict(self.builder.stats), **self.learner.stats()})
 
 
+INTAKE_S = 0.05  # experience taken per loop turn at most this long: a slow learner still learns and stops
+FINAL_INTAKE_S = 2.0  # at the end (the supervisor waits 5 s before SIGKILL); the rest is in flight
+
+
+def take_experience(rt, core: LearnerCore, budget_s: float) -> None:
+    """Experience waiting on the socket into the core, for up to ``budget_s``: what is left waits
+    for the next turn, or at the end is counted in flight (details.json ``experience``)."""
+    end = rt.clock.now() + budget_s
+    while rt.clock.now() < end and (got := rt.recv("experience")) is not None:
+        if rejected := core.on_experience(got[0]):
+            rt.reject("experience", *rejected)
+
+
 def make_learner(opts):
     """The run's Learner (``opts.learner_spec``, DQN by default) and the LearnerConfig it needs;
     ``opts`` has LearningPart, ModelPart and GameFacts fields (a learner's or sequential agent's)."""
@@ -156,9 +169,7 @@ def run(opts: LearnerOptions) -> int:
         next_weights = clock.now()
         while not rt.should_stop():
             rt.poll(0.0 if core.owed() else 0.05)
-            for msg, _ in rt.drain("experience"):
-                if rejected := core.on_experience(msg):
-                    rt.reject("experience", *rejected)
+            take_experience(rt, core, INTAKE_S)
             if core.owed():
                 rt.send_all(core.learn())
                 if core.checkpoint_due():
@@ -171,10 +182,8 @@ def run(opts: LearnerOptions) -> int:
                 next_stats = now + 0.5
                 rt.send(Out("stats", core.stats()))
     finally:
-        if "experience" in rt.sockets:  # take what the env sent before it stopped: nothing unaccounted
-            for msg, _ in rt.drain("experience"):
-                if rejected := core.on_experience(msg):
-                    rt.reject("experience", *rejected)
+        if "experience" in rt.sockets:  # take what the env sent before it stopped
+            take_experience(rt, core, FINAL_INTAKE_S)
         save_checkpoint(core, opts.run_dir, opts.run_id)
         data = {**core.stats().data, "dropped": rt.seq_in["experience"].dropped
                 if "experience" in rt.seq_in else 0, **rt.counters()}

@@ -280,4 +280,5 @@ def summary(cfg: VirtualConfig, res: VirtualResult, algorithm: str = "max_time")
         "overhead_ms": m["overhead_ms"], "inference_real_ms": m["inference_real_ms"],
         "inference_ms": m["inference_ms"], "dropped": 0, "learner_updates": res.updates,
         "episodes": len(returns), "mean_return": (sum(returns) / len(returns)) if returns else None,
+        "experience": None,  # nothing travels in virtual time
     }

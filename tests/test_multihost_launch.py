@@ -21,7 +21,8 @@ DURATION = 15  # the issue asks 30 s; 15 s keeps CI short and measures ~900 fram
 # makes max_time's maximum jump and costs seconds of coverage; this test is about the hosts
 SUMMARY_KEYS = {"mode", "algorithm", "inference_nodes", "inference_latency_s", "frames", "action_slots",
                 "fresh_actions", "coverage", "action_delay_frames", "interval_jitter_ms", "env_lateness_ms",
-                "overhead_ms", "inference_real_ms", "inference_ms", "dropped", "learner_updates", "episodes", "mean_return"}
+                "overhead_ms", "inference_real_ms", "inference_ms", "dropped", "learner_updates", "episodes", "mean_return",
+                "experience"}
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from stagger.launch.run import RunConfig, Supervisor
 from stagger.nodes.core import Out
 from stagger.nodes.runtime import Runtime
 from stagger.protocol import codec
-from stagger.protocol.messages import Action
+from stagger.protocol.messages import Action, Heartbeat
 
 FPS = 59.7275
 
@@ -72,6 +72,9 @@ def test_running_nodes_reject_bad_messages_and_keep_going(tmp_path):
             s.send_multipart(frames)
         if channel == "actions":  # well formed, but outside the action range the Welcome gives
             s.send_multipart(codec.encode(Action(node="rogue", seq=0, t=0.0, frame=1, action=99)))
+            s.send_multipart(codec.encode(Action(node="rogue", seq=1, t=0.0, frame=2**63 - 1, action=1)))
+        if channel == "control":  # well formed, but no inference time
+            s.send_multipart(codec.encode(Heartbeat(node="rogue", seq=0, t=0.0, inference_s=float("inf"))))
         s.close()
     ctx.term()
     th.join(120)
@@ -79,7 +82,7 @@ def test_running_nodes_reject_bad_messages_and_keep_going(tmp_path):
     assert s["coverage"] >= 0.7, s  # nobody stopped (1.0 quiet; 3 nodes for 1.5 frames leave slack)
     env = json.loads((run / "env.json").read_text())
     assert env["rejected"] == {"malformed": 1, "version": 1, "unknown_type": 1, "frames": 1, "size": 1,
-                               "action_range": 1}
+                               "action_range": 1, "frame_range": 1}
     assert env["bad_action"] == 1
     assert "rejected a message on actions (action_range, 1 so far): rogue: action 99 outside [0, 3)" \
         in (run / "logs" / "env.log").read_text()
@@ -87,4 +90,11 @@ def test_running_nodes_reject_bad_messages_and_keep_going(tmp_path):
     assert details["env"]["rejected"]["action_range"] == 1
     clock = details["finals"]["clock"]["rejected"]
     assert clock.get("malformed") == 1 and clock.get("version") == 1 and clock.get("unknown_type") == 1
-    assert sum(clock.values()) == 5
+    assert clock.get("heartbeat_value") == 1 and sum(clock.values()) == 6
+    # every rejection of every node, by node and by reason, in one place (the supervisor's own:
+    # the bad messages sent to its stats channel)
+    rejected = details["rejected"]
+    assert rejected["by_node"]["env"] == env["rejected"] and rejected["by_node"]["clock"] == clock
+    assert sum(rejected["by_node"]["supervisor"].values()) == 5
+    assert rejected["total"] == sum(rejected["by_reason"].values()) == sum(
+        sum(counts.values()) for counts in rejected["by_node"].values()) >= 7 + 6 + 5

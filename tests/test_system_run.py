@@ -12,7 +12,8 @@ pytestmark = pytest.mark.system
 
 SUMMARY_KEYS = {"mode", "algorithm", "inference_nodes", "inference_latency_s", "frames", "action_slots",
                 "fresh_actions", "coverage", "action_delay_frames", "interval_jitter_ms", "env_lateness_ms",
-                "overhead_ms", "inference_real_ms", "inference_ms", "dropped", "learner_updates", "episodes", "mean_return"}
+                "overhead_ms", "inference_real_ms", "inference_ms", "dropped", "learner_updates", "episodes", "mean_return",
+                "experience"}
 
 
 def test_staggered_run_on_loopback_covers_the_frames(tmp_path):

@@ -94,7 +94,8 @@ def test_cli_virtual_run_writes_the_realtime_summary_keys(tmp_path):
     assert set(summary) == {
         "mode", "algorithm", "inference_nodes", "inference_latency_s", "frames", "action_slots",
         "fresh_actions", "coverage", "action_delay_frames", "interval_jitter_ms", "env_lateness_ms",
-        "overhead_ms", "inference_real_ms", "inference_ms", "dropped", "learner_updates", "episodes", "mean_return"}
+        "overhead_ms", "inference_real_ms", "inference_ms", "dropped", "learner_updates", "episodes", "mean_return",
+        "experience"}
     assert summary["coverage"] == 1.0 and summary["inference_nodes"] == 4
     assert summary["inference_latency_s"] == pytest.approx(4 / 59.7275)
     details = json.loads((out / "details.json").read_text())

@@ -220,7 +220,8 @@ class Launcher(Supervisor):
         extra = {"launch": {"placement": asdict(self.placement), "via": self.transport.via,
                             "security": config["security"], "learner_restarts": self.restarts,
                             "processes": [{"node": p.node_id, "host": p.host, "exit_code": p.returncode}
-                                          for p in self.nodes]}, "clock_restarts": self.clock_restarts.records}
+                                          for p in self.nodes]}, "clock_restarts": self.clock_restarts.records,
+                 "supervisor_rejected": dict(self.rt.rejected)}
         return write_summary(self.run_dir, c, from_frame, self.finals, self.latest, n, extra)
 
     def _security_doc(self) -> dict:
