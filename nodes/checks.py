@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 
+from stagger.protocol.errors import ProtocolError
+from stagger.protocol.topology import decode_on
+
 MAX_FRAME = 2**62  # frames, ticks, anchors, epochs: int64 in the records, 8-byte topics
 MAX_SECONDS = 3600.0  # an inference time or latency above an hour is no inference time
 MAX_TICKS = 2**31  # a schedule's spacing and needed ticks (2**31 frames: a year at 60 fps)
@@ -25,6 +28,17 @@ def seconds(value, what: str) -> str | None:
 
 
 FRAME_FIELDS = ("frame", "action_frame", "land", "last_tick")  # env frames, -1 for "none"
+
+
+def receive(channel: str, frames) -> tuple[object, tuple | None]:
+    """Frames received on ``channel``: (message, None), or (None, (reason, detail)) if the decoder
+    or ``on_receipt`` rejects them (Runtime.accept counts it)."""
+    try:
+        msg = decode_on(channel, frames)
+    except ProtocolError as exc:
+        return None, (exc.reason, exc)
+    rejected = on_receipt(msg)
+    return (None, rejected) if rejected else (msg, None)
 
 
 def on_receipt(msg) -> tuple[str, str] | None:

@@ -19,9 +19,8 @@ from stagger.nodes import checks
 from stagger.nodes.core import Out
 from stagger.nodes.stats_totals import with_totals
 from stagger.nodes.timebase import Clock
-from stagger.protocol.errors import ProtocolError
 from stagger.protocol.seq import SeqCounter
-from stagger.protocol.topology import CHANNELS, bind, decode_on, make_socket, new_subscriptions
+from stagger.protocol.topology import CHANNELS, bind, make_socket, new_subscriptions
 from stagger.protocol import codec
 
 log = logging.getLogger("stagger")
@@ -229,11 +228,7 @@ class Runtime:
 
     def accept(self, channel: str, frames) -> object | None:
         """Frames received on ``channel`` to a message (seq counted), or None: rejected, counted."""
-        try:
-            msg = decode_on(channel, frames)
-            rejected = checks.on_receipt(msg)  # frame numbers no env can have
-        except ProtocolError as exc:
-            msg, rejected = None, (exc.reason, exc)
+        msg, rejected = checks.receive(channel, frames)
         if rejected:
             self.reject(channel, *rejected)
         elif channel in self.seq_in:
