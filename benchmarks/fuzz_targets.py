@@ -140,9 +140,9 @@ class Nodes:
 
     def _inference_ticks(self, msg):
         if isinstance(msg, PhaseMap):
-            return self.inference.on_phase_map(msg)
-        self.inference.on_tick(msg)
-        return None
+            self.inference.on_phase_map(msg)
+        else:
+            self.inference.on_tick(msg)
 
     def _inference_control(self, msg):
         if isinstance(msg, Welcome):

@@ -42,7 +42,10 @@ def receive(channel: str, frames) -> tuple[object, tuple | None]:
 
 
 def on_receipt(msg) -> tuple[str, str] | None:
-    """Any message, on receipt (Runtime.accept): its frame numbers are env frames or -1."""
+    """Any message, on receipt (Runtime.accept): its frame numbers are env frames or -1, and a
+    PhaseMap is one a Schedule can follow (every receiver's, whatever its state)."""
+    if msg.TYPE == "PhaseMap":
+        return phase_map(msg)
     for name in FRAME_FIELDS:
         value = getattr(msg, name, None)
         if value is not None and not -1 <= value < MAX_FRAME:
@@ -63,7 +66,10 @@ def heartbeat(msg) -> tuple[str, str] | None:
 
 
 def control(msg) -> tuple[str, str] | None:
-    """What the clock checks of a control message (Hello and Heartbeat carry times)."""
+    """What the clock checks of a control message (Hello and Heartbeat carry times; a Heartbeats
+    is rejected whole if one of its entries would be)."""
+    if msg.TYPE == "Heartbeats":
+        return next((r for beat in msg.beats() if (r := on_receipt(beat) or heartbeat(beat))), None)
     return hello(msg) if msg.TYPE == "Hello" else heartbeat(msg) if msg.TYPE == "Heartbeat" else None
 
 

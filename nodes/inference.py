@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stagger.nodes import checks
 from stagger.nodes.phasemaps import COMPACT_KEY, msg_to_schedule
 from stagger.nodes.core import Out
 from stagger.nodes.inflight import Job
@@ -86,16 +85,12 @@ class InferenceCore:
         else:
             self.seen = max(self.seen, msg.frame)
 
-    def on_phase_map(self, msg: PhaseMap) -> tuple[str, str] | None:
-        """Follow a newer map; one no Schedule can follow is returned as a rejection (unused)."""
-        if rejected := checks.phase_map(msg):
-            return rejected
+    def on_phase_map(self, msg: PhaseMap) -> None:
         s = msg_to_schedule(msg, {self.member: self.node_id})
         if not self.schedules or s.epoch > self.schedules[-1].epoch:
             self.schedules = self.schedules[-(KEEP_SCHEDULES - 1):] + [s]
             self.maps = self.maps[-(KEEP_SCHEDULES - 1):] + [msg]
             self.free.on_map(s.epoch, msg.algorithm)
-        return None
 
     @property
     def free_running(self) -> bool:  # the newest map says "none"
@@ -288,10 +283,10 @@ def _control(rt, core: InferenceCore, worker, ready: set[str]) -> None:
     the compute worker, which applies them between passes."""
     import os
     for msg, _ in rt.drain("ticks") if "ticks" in ready else ():
-        if not isinstance(msg, PhaseMap):
+        if isinstance(msg, PhaseMap):
+            core.on_phase_map(msg)
+        else:
             core.on_tick(msg)
-        elif rejected := core.on_phase_map(msg):
-            rt.reject("ticks", *rejected)
     for msg, _ in rt.drain("control") if "control" in ready else ():
         if isinstance(msg, Welcome) and core.on_welcome(msg):
             rt.send(Out("control", core.hello(rt.hostname, os.getpid())))

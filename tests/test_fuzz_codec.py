@@ -7,7 +7,7 @@ import msgpack
 import numpy as np
 import pytest
 from fuzz_strategies import VALUES, bounded, encoded, messages
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 from stagger.protocol import codec
 from stagger.protocol.errors import REASONS, ProtocolError
@@ -87,7 +87,9 @@ def test_every_type_round_trips_with_arbitrary_values(name):
     @bounded(40)
     @given(messages(REGISTRY[name], edges=False))
     def round_trip(msg):
-        back = codec.decode(encoded(msg))
+        frames = encoded(msg)
+        assume(frames is not None)  # the sender's own checks refused it (PhaseMap index widths)
+        back = codec.decode(frames)
         assert type(back) is type(msg) and back == msg
         assert len(back.arrays) == len(msg.arrays)
         for a, b in zip(msg.arrays, back.arrays):

@@ -14,7 +14,7 @@ from stagger.benchmarks.fuzz_targets import MEMBERS, TARGETS, Nodes, experience
 from stagger.protocol.errors import REASONS
 from stagger.protocol.messages import Action, Heartbeat, Hello, PhaseMap, Tick
 
-ON_RECEIPT = REASONS | {"frame_range"}  # rejected by Runtime.accept, before any core
+ON_RECEIPT = REASONS | {"frame_range", "phase_map_value"}  # rejected by Runtime.accept, before any core
 
 
 @pytest.fixture(scope="module")
