@@ -46,6 +46,12 @@ def on_receipt(msg) -> tuple[str, str] | None:
     PhaseMap is one a Schedule can follow (every receiver's, whatever its state)."""
     if msg.TYPE == "PhaseMap":
         return phase_map(msg)
+    if msg.TYPE == "Heartbeats":  # its entries' frames too: each is a Heartbeat on the wire's behalf
+        return next((r for beat in msg.beats() if (r := _frames(beat))), None) or _frames(msg)
+    return _frames(msg)
+
+
+def _frames(msg) -> tuple[str, str] | None:
     for name in FRAME_FIELDS:
         value = getattr(msg, name, None)
         if value is not None and not -1 <= value < MAX_FRAME:
@@ -69,7 +75,7 @@ def control(msg) -> tuple[str, str] | None:
     """What the clock checks of a control message (Hello and Heartbeat carry times; a Heartbeats
     is rejected whole if one of its entries would be)."""
     if msg.TYPE == "Heartbeats":
-        return next((r for beat in msg.beats() if (r := on_receipt(beat) or heartbeat(beat))), None)
+        return next((r for beat in msg.beats() if (r := heartbeat(beat))), None)
     return hello(msg) if msg.TYPE == "Hello" else heartbeat(msg) if msg.TYPE == "Heartbeat" else None
 
 

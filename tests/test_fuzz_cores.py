@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 
 from stagger.benchmarks.fuzz_targets import MEMBERS, TARGETS, Nodes, experience
 from stagger.protocol.errors import REASONS
-from stagger.protocol.messages import Action, Heartbeat, Hello, PhaseMap, Tick
+from stagger.protocol.messages import Action, Heartbeat, Heartbeats, Hello, PhaseMap, Tick
 
 ON_RECEIPT = REASONS | {"frame_range", "phase_map_value"}  # rejected by Runtime.accept, before any core
 
@@ -87,6 +87,8 @@ BAD = [
     ("clock/control", Hello(node="inf02", kind="inference", info={"latency_s": math.inf}), "hello_info"),
     ("clock/control", Heartbeat(node="inf00", last_tick=12, inference_s=math.inf, count=5), "heartbeat_value"),
     ("clock/control", Heartbeat(node="inf00", last_tick=12, inference_s=math.nan, count=5), "heartbeat_value"),
+    ("clock/control", Heartbeats(node="inf00", entries=[{"node": "inf00", "last_tick": -2}]),
+     "frame_range"),  # an entry's frame was checked by the core, after the message was counted received
     ("env/actions", Action(node="inf00", frame=3, action=7), "action_range"),
     ("env/actions", Action(node="inf00", frame=-5, land=2**63 - 1), "frame_range"),
     ("learner/experience", experience(4, reward=math.nan), "experience_value"),
