@@ -2,7 +2,7 @@
 
 The run directory holds what a realtime run writes for the same measures: ``config.json``,
 ``env_frames.npz`` (the env's per-frame records), ``summary.json`` (the keys of
-launch/summary.py; ``inference_latency_s`` = d / fps, simulated) and ``details.json``
+measure/summary.py; ``inference_latency_s`` = d / fps, simulated) and ``details.json``
 (``time: virtual``, the episode returns with the frame each ended on, counters).
 """
 from __future__ import annotations

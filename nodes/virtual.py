@@ -267,7 +267,7 @@ def run_virtual(cfg: VirtualConfig) -> VirtualResult:
 
 
 def summary(cfg: VirtualConfig, res: VirtualResult, algorithm: str = "max_time") -> dict:
-    """summary.json of a virtual run: the keys of launch/summary.py (latency = d / fps, simulated)."""
+    """summary.json of a virtual run: the keys of measure/summary.py (latency = d / fps, simulated)."""
     m = res.measures
     returns = [r for _, r in res.episodes]
     return {
