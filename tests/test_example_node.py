@@ -5,14 +5,13 @@ import ast
 import json
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from supervised import SupervisedRun
 
 from stagger.launch.remote import connection
-from stagger.launch.run import RunConfig, Supervisor
+from stagger.launch.run import RunConfig
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,19 +35,8 @@ def test_minimal_node_joins_a_stagger_run_and_its_actions_are_applied(tmp_path):
     latency = 2.5 / FPS  # simulated: 3 frames needed, 3 nodes (2 of ours + the example) cover every frame
     cfg = RunConfig(game="catcher", inference_nodes=2, inference_latency=latency, duration=5.0,
                     run_dir=str(run), learner=False, join_timeout_s=120.0)  # a loaded machine starts torch slowly
-    result = {}
-
-    def supervise():
-        try:
-            result["summary"] = Supervisor(cfg).run()
-        except BaseException as exc:  # shown by the assertion below
-            result["error"] = exc
-    th = threading.Thread(target=supervise)
-    th.start()
-    deadline = time.monotonic() + 90
-    while not (run / "connection.json").exists() and th.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert (run / "connection.json").exists(), result
+    sup = SupervisedRun(cfg)
+    sup.wait_for(run / "connection.json", 90)
     conn = json.loads((run / "connection.json").read_text())
     assert conn["version"] == connection.VERSION and conn["security"] == {"mechanism": "none"}
     assert set(conn["kinds"]) == {"env", "clock", "inference", "learner"}
@@ -58,7 +46,7 @@ def test_minimal_node_joins_a_stagger_run_and_its_actions_are_applied(tmp_path):
                                 "--latency", str(latency), "--id", "minimal0"], cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        th.join(180)
+        result = sup.join(180)
         out, _ = example.communicate(timeout=30)  # it exits by itself, on the clock's Stop
     finally:
         if example.poll() is None:

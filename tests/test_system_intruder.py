@@ -13,14 +13,14 @@ import pwd
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from supervised import SupervisedRun
 
 from stagger.launch import pids
-from stagger.launch.run import RunConfig, Supervisor
+from stagger.launch.run import RunConfig
 
 pytestmark = pytest.mark.system
 CLIENT = Path(__file__).with_name("intruder_client.py")
@@ -49,19 +49,8 @@ def run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("intruder") / "run"
     cfg = RunConfig(inference_nodes=3, inference_latency=1.5 / FPS, duration=10.0, run_dir=str(run_dir),
                     join_timeout_s=120.0)  # the default transport (ipc) and a learner: every channel
-    result = {}
-
-    def supervise():
-        try:
-            result["summary"] = Supervisor(cfg).run()
-        except BaseException as exc:  # shown by the assertions below
-            result["error"] = exc
-    th = threading.Thread(target=supervise)
-    th.start()
-    deadline = time.monotonic() + 150
-    while not (run_dir / "config.json").exists() and th.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert (run_dir / "config.json").exists(), result
+    sup = SupervisedRun(cfg)
+    sup.wait_for(run_dir / "config.json", 150)
     endpoints = json.loads((run_dir / "config.json").read_text())["endpoints"]
     intruder = _client(endpoints, 5.0, str(nobody.pw_uid), str(nobody.pw_gid))
     watcher = _client(endpoints, 5.0, "--passive")  # the run's own user, only listening
@@ -71,7 +60,7 @@ def run(tmp_path_factory):
     os.kill(pid, signal.SIGCONT)
     found = {"intruder": _result(intruder), "watcher": _result(watcher), "endpoints": endpoints,
              "pids": pids.read(run_dir), "nobody": nobody.pw_uid}
-    th.join(180)
+    result = sup.join(180)
     assert "summary" in result, result
     found["details"] = json.loads((run_dir / "details.json").read_text())
     found["metrics"] = (run_dir / "metrics.jsonl").read_text()
