@@ -43,6 +43,23 @@ def recovered_after(run, t_kill: float, window_s: float = 1.0, good: float = 0.9
     return None if first >= len(cov) else float(start[first] - t_kill)
 
 
+def kill_the_clock_mid_run(proc, out, run, after_s: float, pid, timeout: float):
+    """Once the 3 nodes are members and ``after_s`` later, SIGKILL the clock (``pid()``) and wait
+    for the run to end well: (the kill's monotonic time, the command's output, its summary)."""
+    try:
+        wait_until(lambda: sorted(members(run)) == NODES, 180, "3 inference nodes to join", proc, out)
+        time.sleep(after_s)
+        t_kill = time.monotonic()
+        os.kill(pid(), signal.SIGKILL)
+        rc = proc.wait(timeout)
+    except BaseException:
+        abort(proc)
+        raise
+    text = out.read_text()
+    assert rc == 0, text[-6000:]
+    return t_kill, text, json.loads(text[text.rindex("\n{") + 1:])  # the summary: the last JSON
+
+
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
 def test_sigkill_the_clock_mid_run_it_is_restarted_and_the_run_goes_on(tmp_path, transport):
     run = tmp_path / "run"
@@ -53,18 +70,7 @@ def test_sigkill_the_clock_mid_run_it_is_restarted_and_the_run_goes_on(tmp_path,
                                  "--no-learner", "--quiet", "--algorithm", "exp_time", "--transport", transport,
                                  *(["--insecure"] if transport == "tcp" else []), "--join-timeout", "150"],
                                 cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: sorted(members(run)) == NODES, 180, "3 inference nodes to join", proc, out)
-        time.sleep(4.0)
-        t_kill = time.monotonic()
-        os.kill(clock_pid(run), signal.SIGKILL)
-        rc = proc.wait(120)
-    except BaseException:
-        abort(proc)
-        raise
-    text = out.read_text()
-    assert rc == 0, text[-6000:]
-    s = json.loads(text[text.index("\n{") + 1:])
+    t_kill, text, s = kill_the_clock_mid_run(proc, out, run, 4.0, lambda: clock_pid(run), 120)
     before = coverage_between(run, t_kill - 3.0, t_kill)
     gone = coverage_between(run, t_kill, t_kill + 3.0)
     back = coverage_between(run, t_kill + 3.0, t_kill + 100.0)
@@ -96,19 +102,8 @@ def test_stagger_launch_restarts_a_killed_clock_on_its_host_and_ports(tmp_path):
                                  "--run-dir", str(run), "--duration", "10", "--inference-latency", str(LATENCY),
                                  "--no-learner", "--algorithm", "exp_time", "--join-timeout", "150"],
                                 cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: sorted(members(run)) == NODES, 180, "3 inference nodes to join", proc, out)
-        time.sleep(3.0)
-        endpoints = json.loads((run / "connection.json").read_text())["endpoints"]
-        t_kill = time.monotonic()
-        os.kill(node_pid(run, "clock"), signal.SIGKILL)
-        rc = proc.wait(150)
-    except BaseException:
-        abort(proc)
-        raise
-    text = out.read_text()
-    assert rc == 0, text[-6000:]
-    s = json.loads(text[text.rindex("\n{") + 1:])
+    t_kill, text, s = kill_the_clock_mid_run(proc, out, run, 3.0, lambda: node_pid(run, "clock"), 150)
+    endpoints = json.loads((run / "connection.json").read_text())["endpoints"]
     back = coverage_between(run, t_kill + 3.0, t_kill + 100.0)
     details = json.loads((run / "details.json").read_text())
     [r] = details["clock_restarts"]
