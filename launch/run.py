@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from stagger.launch import cpu, memory, pids
+from stagger.launch import cpu, memory, pids, worker_groups
 from stagger.launch.clock_restart import ClockRestarts
 from stagger.launch.monitor import Watch
 from stagger.launch.procs import NodeProcess, exit_line, exit_report, start_node, stop_nodes
@@ -67,6 +67,7 @@ class Supervisor:
         self.kind_values: dict[str, dict] = {}  # the values of the first node of each kind
         self.forks = None  # the fork server (--start fork), from the first node on
         self.handled: set[int] = set()  # nodes whose exit was dealt with (restarted)
+        self.workers: dict[str, list[str]] = {}  # inference process -> the workers it hosts
         self.clock_restarts = ClockRestarts(cfg.clock_restarts)
         self.say = lambda text: print(f"stagger run: {text}", file=sys.stderr, flush=True)
 
@@ -182,8 +183,11 @@ class Supervisor:
                 self.start("clock", "clock", {} if c.mode == "staggered" else {"algorithm": "none"},
                            ("ticks", "control"))
                 self._write_connection()
-                for i in range(n):
-                    self.start("inference", f"inf{i:02d}", {"node_seed": c.seed * 1000 + i})
+                ids = [f"inf{i:02d}" for i in range(n)]
+                for proc, members in worker_groups.group(ids, c.workers_per_process):
+                    first = ids.index(members[0] if members else proc)  # worker i's seed: seed*1000 + i
+                    self.start("inference", proc, {"node_seed": c.seed * 1000 + first, "members": members})
+                    self.workers[proc] = members or [proc]
                 timeout = c.join_timeout_s or 30.0 + 1.0 * n
                 self.wait_for(f"{n} inference nodes to join", lambda: self._joined() >= n, timeout)
             config["endpoints"] = dict(self.endpoints)
@@ -240,7 +244,7 @@ class Supervisor:
         """The run's own inference nodes the clock has as members (a node joined by hand
         through connection.json does not count: the run waits for its own)."""
         members = set(self.latest.get("clock", {}).get("clock", {}).get("members", []))
-        return len(members & {n.node_id for n in self.nodes if n.kind == "inference"})
+        return len(members & {w for ids in self.workers.values() for w in ids})
 
     def _env_frame(self) -> int:
         return int(self.latest.get("env", {}).get("env", {}).get("frame", 0) or 0)
@@ -275,7 +279,7 @@ class Supervisor:
             group = [n for n in self.nodes if n.kind in kinds]
             stop_nodes(group)
             self.pump(0.2)
-        expected = {n.node_id for n in self.nodes if id(n) not in self.handled}
+        expected = {w for n in self.nodes if id(n) not in self.handled for w in self.workers.get(n.node_id, [n.node_id])}
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline and not expected <= set(self.finals):
             self.pump(0.05)

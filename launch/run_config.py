@@ -28,6 +28,9 @@ class RunConfig(LearningPart, ActingPart, ModelPart, ClockPart, EnvPart, RunWide
                                  "is free (algorithm none) while a learner trains in the background.",
                     choices=MODES)
     inference_nodes: int = opt(1, "Number of inference nodes (staggered mode).", min=0)
+    workers_per_process: int = opt(1, "Inference workers K per inference process: N workers run in ceil(N/K) "
+                                      "processes, one model copy and one pass at a time each (for simulated "
+                                      "latency or batched/GPU compute; 1 for CPU-bound real models, README).", min=1)
     duration: float = opt(60.0, "Seconds to run after every node has joined and warmed up.", min=0.0)
     warmup_s: float = opt(1.0, "Seconds of warm-up before the measured window starts.", min=0.0)
     learner: bool = opt(True, "Run a learner (staggered mode).", off_help="Staggered mode without a learner "

@@ -7,13 +7,11 @@ was received; a pass that takes longer is not padded. ``inference_s`` is the tot
 padding), ``inference_real_s`` the pass alone; both travel in the Action and the Heartbeat.
 The pass runs in a worker thread (nodes/compute.py); the node's I/O thread spends the pass
 and the wait in poll, heart-beating and handling PhaseMaps, weights and control messages, so
-a pass of any length never silences it. Everything it reports says "simulated" when a
-latency is set.
+a pass of any length never silences it; it says "simulated" when a latency is set.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 import numpy as np
 
 from stagger.nodes.phasemaps import COMPACT_KEY, msg_to_schedule
@@ -194,16 +192,18 @@ class InferenceCore:
 def run(opts: InferenceOptions) -> int:
     """The inference node's I/O loop. The forward pass runs in a worker thread
     (nodes/compute.py): this thread keeps heart-beating and handling PhaseMaps, weights and
-    control however long a pass takes, and sends the action the moment it is due."""
+    control however long a pass takes, and sends the action the moment it is due (a process
+    of several workers, ``opts.members``: nodes/workers_run.py)."""
+    if opts.members:
+        from stagger.nodes.workers_run import run as run_workers
+        return run_workers(opts)
     import os
 
     import torch
-
+    from stagger.agents.device import check_device
     from stagger.agents.policy import choose
     from stagger.nodes.compute import ComputeWorker
     from stagger.nodes.runtime import Runtime, log
-
-    from stagger.agents.device import check_device
     torch.set_num_threads(1)  # this I/O thread; the compute worker sets its own (--threads)
     check_device(opts.device)
     rt = Runtime.for_node(opts, "inference")

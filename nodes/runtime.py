@@ -185,9 +185,9 @@ class Runtime:
         sock = self.sockets.get(out.channel)
         if sock is None:
             return False
-        seq_key = (out.channel, out.to)
+        seq_key = (out.channel, out.to) if out.node is None else (out.channel, out.to, out.node)  # per id
         msg = with_totals(self, out.msg) if out.channel == "stats" else out.msg  # + host, losses
-        msg = msg.stamped(self.node_id, self.next_seq[seq_key], self.clock.now())
+        msg = msg.stamped(out.node or self.node_id, self.next_seq[seq_key], self.clock.now())
         frames = codec.encode(msg)
         wire = frames if out.to is None else [out.to] + frames
         if CHANNELS[out.channel].topic:

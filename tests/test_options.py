@@ -56,7 +56,7 @@ def test_run_config_has_every_run_group_field_and_nodes_get_only_their_own():
         assert set(fields_of(group)) <= run_fields, group
     node_fields = set().union(*(fields_of(c) for c in KINDS.values()))
     only_run = {"mode", "inference_nodes", "duration", "warmup_s", "learner", "join_timeout_s", "tensorboard",
-                "start", "clock_restarts", "insecure"}
+                "start", "clock_restarts", "insecure", "workers_per_process"}
     assert run_fields - node_fields == only_run  # a new run field reaches some node, or is listed here
 
 

@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from stagger.launch import pids
+from stagger.launch import pids, worker_groups
 from stagger.launch.remote import connection
 from stagger.launch.remote.hosts import Placement
 from stagger.launch.remote.options import LaunchOptions
@@ -196,9 +196,15 @@ class Launcher(Supervisor):
             connection.write(self.run_dir / "connection.json", self.conn)
             inference = self.placement.inference_nodes()
             device_of = self.placement.inference_devices()  # host:n@cuda:0-3; else the run's --device
-            for i, (node_id, _) in enumerate(inference):
-                self.start("inference", node_id, {"node_seed": c.seed * 1000 + i,
-                                                  **({"device": device_of[node_id]} if node_id in device_of else {})})
+            index, on_host = {nid: i for i, (nid, _) in enumerate(inference)}, {}
+            for node_id, host in inference:  # --workers-per-process: K workers a process, per host
+                on_host.setdefault(host, []).append(node_id)
+            for host, ids in on_host.items():
+                for proc, members in worker_groups.group(ids, c.workers_per_process):
+                    first = members[0] if members else proc  # its device: the first worker's
+                    self.host_of[proc], self.workers[proc] = host, members or [proc]
+                    self.start("inference", proc, {"node_seed": c.seed * 1000 + index[first], "members": members,
+                                                   **({"device": device_of[first]} if first in device_of else {})})
             n = len(inference)
             timeout = c.join_timeout_s or 30.0 + 1.0 * n
             self.wait_for(f"{n} inference nodes to join", lambda: self._joined() >= n, timeout)

@@ -173,7 +173,8 @@ class ClockOptions(ClockPart, NodeOptions):
 
 @dataclass(frozen=True)
 class InferenceOptions(ActingPart, ModelPart, NodeOptions):
-    pass
+    members: tuple[str, ...] = opt((), "The ids of the inference workers this process hosts, each a member of "
+                                       "its own (nodes/workers.py); empty: one, the node id.")
 
 
 @dataclass(frozen=True)
