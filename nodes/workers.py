@@ -47,13 +47,16 @@ class WorkerGroup:
         self.want: dict[int, set[int]] = {}  # frame -> workers that start on it
         self.wanted: list[set[int]] = [set() for _ in cores]
         self.dirty: set[int] = set(range(len(cores)))  # workers whose wanted frames may have moved
+        self.free: set[int] = set()  # free-running workers (a "none" map): every frame is theirs
+        self.epoch = -1  # the newest PhaseMap epoch every worker has (the clock re-sends each map)
 
     # -- what to receive ------------------------------------------------------------------
     def refresh(self) -> None:
         """Recompute the wanted frames of the workers whose knowledge changed."""
         for i in self.dirty:
             core = self.cores[i]
-            new = set() if core.free_running else core.wanted_frames()
+            (self.free.add if core.free_running else self.free.discard)(i)
+            new = set() if i in self.free else core.wanted_frames()
             for f in self.wanted[i] - new:
                 s = self.want.get(f)
                 if s is not None:
@@ -68,7 +71,7 @@ class WorkerGroup:
     def topics(self) -> set[bytes]:
         """The process's obs subscription: every worker's next two start ticks (b"": all)."""
         self.refresh()
-        if any(c.free_running for c in self.cores):
+        if self.free:
             return {b""}
         return {frame_topic(f) for f in self.want}
 
@@ -77,7 +80,7 @@ class WorkerGroup:
         """Observations just drained (oldest first): each goes to the workers starting on it
         (to every free-running one); each worker picks as a node of its own would."""
         self.refresh()
-        free = [i for i, c in enumerate(self.cores) if c.free_running]
+        free = sorted(self.free)
         mine: dict[int, list] = {}
         for m in observations:
             for i in self.want.get(m.frame, ()):
@@ -147,7 +150,7 @@ class WorkerGroup:
     def entry(self, i: int) -> dict:
         """Worker ``i``'s Heartbeat as a Heartbeats entry."""
         beat = self.cores[i].heartbeat(busy=self.jobs[i] is not None)
-        return {"node": beat.node or self.cores[i].node_id,
+        return {"node": self.cores[i].node_id,
                 **{name: getattr(beat, name) for name, _ in BEAT_FIELDS}}
 
     def heartbeats(self) -> Out:
@@ -158,7 +161,12 @@ class WorkerGroup:
         return Out("control", Heartbeats(alive=alive, entries=entries))
 
     def on_ticks(self, msg) -> None:
-        """A PhaseMap, Tick or Stop on ``ticks``: for every worker."""
+        """A PhaseMap, Tick or Stop on ``ticks``: for every worker (a map the workers have
+        already, re-sent every 0.5 s, is not read K times again)."""
+        if isinstance(msg, PhaseMap):
+            if msg.epoch <= self.epoch:
+                return
+            self.epoch = msg.epoch
         for core in self.cores:
             if isinstance(msg, PhaseMap):
                 core.on_phase_map(msg)
