@@ -159,8 +159,9 @@ def run(speed, max_frames, rom, rom_dir, allow_unknown_rom, fps, states, setting
     elif cfg.insecure:
         click.echo("note: --insecure has no effect with --transport ipc (the run stays private to your user)", err=True)
     label = f" (inference latency {inference_latency:.4f} s, {latency_label})" if inference_latency else ""
-    click.echo(f"stagger run: {game}, {mode}, {n if mode == 'staggered' else 1} inference process(es){label}, "
-               f"run dir {run_dir}")
+    k, workers = cfg.workers_per_process, n if mode == "staggered" else 1
+    procs = f"{workers} inference process(es)" if k == 1 else f"{workers} inference workers in {-(-workers // k)} processes"
+    click.echo(f"stagger run: {game}, {mode}, {procs}{label}, run dir {run_dir}")
     try:
         summary = Supervisor(cfg, StatusLine(enabled=not quiet)).run()
     except RunError as exc:

@@ -46,6 +46,7 @@ class WorkerGroup:
         self.due_heap: list = []  # (deadline, worker, frame) of passes whose result is in
         self.want: dict[int, set[int]] = {}  # frame -> workers that start on it
         self.wanted: list[set[int]] = [set() for _ in cores]
+        self.abandoned: list[int] = [0] * len(cores)  # passes whose action could no longer land
         self.dirty: set[int] = set(range(len(cores)))  # workers whose wanted frames may have moved
         self.free: set[int] = set()  # free-running workers (a "none" map): every frame is theirs
         self.epoch = -1  # the newest PhaseMap epoch every worker has (the clock re-sends each map)
@@ -93,11 +94,25 @@ class WorkerGroup:
             k = core.pick([m.frame for m in got])
             if k is None:
                 continue
-            if self.jobs[i] is not None:  # its own pass still in flight: after its action
-                core.missed += self.deferred[i] is not None
+            if self.jobs[i] is not None and not self._too_late(i, got[k].frame):
+                core.missed += self.deferred[i] is not None  # its own pass in flight: after its action
                 self.deferred[i] = got[k]
             else:
+                if self.jobs[i] is not None:
+                    self.abandoned[i] += 1
+                self.jobs[i], self.deferred[i] = None, None
                 self._start(i, got[k], now)
+
+    def _too_late(self, i: int, frame: int) -> bool:
+        """Worker ``i``'s action in flight was to land at ``frame`` or before: the env took
+        that frame's action before it published the observation that just came, so it can
+        only arrive late and be superseded. Waiting for it would start the new pass late, and
+        (a period of exactly D ticks) every pass after it, for good (seen once under load:
+        7 of 121 workers stuck 1.8 s late). It is abandoned, its action never sent, and the
+        new pass starts now (``abandoned`` in the worker's stats). Free-running: never."""
+        job, core = self.jobs[i], self.cores[i]
+        sched = core._schedule_at(job.frame)
+        return sched is not None and not core.free.active(sched) and job.frame + sched.needed <= frame
 
     def _start(self, i: int, m, now: float) -> None:
         job = Job(m.frame, now, 0.0, self.explore(i, m.frame))

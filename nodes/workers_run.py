@@ -8,6 +8,7 @@ due action, so padded actions go out on their deadlines with no sleep anywhere.
 """
 from __future__ import annotations
 
+import gc
 import math
 import os
 
@@ -18,6 +19,11 @@ from stagger.nodes.membership import HEARTBEAT_INTERVAL_S as HEARTBEAT_EVERY_S
 from stagger.protocol.messages import Bye, Stats, Welcome
 
 STATS_EVERY_S = 1.0
+# A pass up to this long runs in the I/O thread itself (its realtime class): handed to the
+# compute thread (normal class) it made the I/O thread wait for the GIL behind a thread the
+# loaded machine did not schedule (obs read 150 ms late, measured). Longer passes go to the
+# compute thread, so heartbeats and deadlines never wait for them.
+INLINE_MAX_S = 0.005
 
 
 def make_group(opts, policy, eps):
@@ -34,7 +40,7 @@ def run(opts) -> int:
     import torch
 
     from stagger.agents.device import check_device
-    from stagger.nodes.compute import ComputeWorker
+    from stagger.nodes.compute import ComputeWorker, Result
     from stagger.nodes.inference_agent import make_agent
     from stagger.nodes.runtime import Runtime, log
 
@@ -48,7 +54,13 @@ def run(opts) -> int:
     warm = worker.warm_up(np.zeros(tuple(opts.obs_shape), dtype=opts.obs_dtype))
     for core in group.cores:
         core.warm_s = warm
+    inline = warm <= INLINE_MAX_S
+    load = (lambda arrays, v: policy.load_arrays(arrays, version=v)) if inline else worker.load  # between passes
+    log.info("%s: %d workers, forward passes of %.1f ms %s", opts.node_id, len(group.cores), warm * 1e3,
+             "in the I/O thread" if inline else "in the compute thread")
     rt.watch("compute", worker.fd)
+    gc.collect()
+    gc.freeze()  # torch's objects out of every later collection (a full one took ~100 ms: late reads)
     conn, pid = opts.connect, os.getpid()
     try:
         for ch in ("obs", "actions", "ticks", "control", "weights", "stats"):
@@ -68,9 +80,14 @@ def run(opts) -> int:
             if "obs" in ready:
                 group.on_obs([m for m, _ in rt.drain("obs")], clock.now())
             nxt = group.next_pass()
+            while nxt is not None and inline:  # a short pass: here, under this thread's realtime class
+                t0 = clock.now()
+                q = policy.q_values(nxt[1])
+                group.on_result(Result(nxt[0], q, clock.now() - t0, policy.version))
+                nxt = group.next_pass()
             if nxt is not None:
                 worker.submit(*nxt)
-            _control(rt, group, worker, ready, pid)
+            _control(rt, group, ready, pid, load)
             now = clock.now()
             if now >= next_hb:
                 next_hb = now + HEARTBEAT_EVERY_S
@@ -87,7 +104,8 @@ def run(opts) -> int:
                   "inference_cpu_p50_s": float(np.median(worker.cpu_times)) if worker.cpu_times else None}
         for j, c in enumerate(group.cores):  # the process's counters once: in its first worker's final
             counters = rt.counters() if j == 0 else {}
-            rt.send(Out("stats", Stats(kind="inference_final", data={**c.stats().data, **shared, **counters}),
+            data = {**c.stats().data, "abandoned": group.abandoned[j], **shared, **counters}
+            rt.send(Out("stats", Stats(kind="inference_final", data=data),
                         node=c.node_id))
         rt.close()
         log.info("%s stopped: %d workers, %d inferences%s", opts.node_id, len(group.cores),
@@ -95,7 +113,7 @@ def run(opts) -> int:
     return 0
 
 
-def _control(rt, group, worker, ready: set[str], pid: int) -> None:
+def _control(rt, group, ready: set[str], pid: int, load) -> None:
     """PhaseMaps, Ticks and Stop for every worker; Welcomes to the worker named; the newest
     weights to the one model (applied between passes)."""
     for msg, _ in rt.drain("ticks") if "ticks" in ready else ():
@@ -107,4 +125,4 @@ def _control(rt, group, worker, ready: set[str], pid: int) -> None:
         got = rt.drain("weights")
         if got:
             w = got[-1][0]
-            worker.load(w.as_dict(), w.version)
+            load(w.as_dict(), w.version)

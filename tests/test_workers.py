@@ -25,13 +25,13 @@ class Obs:  # what the group reads of an Observation
     obs: np.ndarray
 
 
-def make(latency=LATENCY):
+def make(latency=LATENCY, needed=2):
     cores = [InferenceCore(w, InferenceConfig(latency_s=latency, seed=j)) for j, w in enumerate(IDS)]
     group = WorkerGroup("inf00+2", cores, lambda i, f: (False, 0))  # greedy: argmax of the pass
     for j, w in enumerate(IDS):
         assert group.on_welcome(Welcome(to=w, accepted=True, member=j), "h", 1) == []
     # inf00 starts on 10, 13, 16, ...; inf01 on 11, 14, ...; inf02 on 12, 15, ...
-    group.on_ticks(schedule_to_msg(Schedule(1, 10, 1.0, tuple(IDS), 2), "max_time", LATENCY))
+    group.on_ticks(schedule_to_msg(Schedule(1, 10, 1.0, tuple(IDS), needed), "max_time", LATENCY))
     return group
 
 
@@ -75,7 +75,7 @@ def test_each_worker_starts_on_its_own_tick_and_the_passes_queue_for_one_model()
 
 
 def test_a_start_tick_while_its_own_pass_is_in_flight_waits_and_others_are_not_held():
-    group = make()
+    group = make(needed=4)  # inf00's action from 10 lands on 14: its start on 13 waits for it
     group.on_obs([Obs(10, np.zeros(4))], now=0.0)
     group.on_result(result(group.next_pass()[0], 0))
     group.on_obs([Obs(13, np.zeros(4))], now=0.4)  # inf00's next tick before its action is due
@@ -111,3 +111,15 @@ def test_workers_are_grouped_k_a_process_and_keep_their_ids():
     assert worker_groups.group(ids, 1) == [(w, []) for w in ids]
     assert worker_groups.group(ids, 3) == [("inf00+2", ids[:3]), ("inf03+2", ids[3:6]), ("inf06", [])]
     assert len(worker_groups.group([f"w{i}" for i in range(600)], 100)) == 6
+
+
+def test_a_pass_whose_action_can_no_longer_land_is_abandoned_for_the_new_start():
+    group = make(needed=3)  # inf00's action from 10 lands on 13, its next start tick
+    group.on_obs([Obs(10, np.zeros(4))], now=0.0)
+    group.on_result(result(group.next_pass()[0], 0))
+    group.on_obs([Obs(13, np.zeros(4))], now=0.45)  # the env took frame 13's action already
+    assert group.abandoned == [1, 0, 0] and group.deferred[0] is None
+    assert group.jobs[0].frame == 13 and group.jobs[0].start == 0.45  # starts at once, not 1.8 s late
+    assert group.due(LATENCY) == []  # the abandoned action is never sent
+    group.on_result(result(group.next_pass()[0], 1))
+    assert [o.msg.frame for o in group.due(0.45 + LATENCY) if isinstance(o.msg, Action)] == [13]
