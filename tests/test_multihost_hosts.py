@@ -78,3 +78,17 @@ def test_placement_file(tmp_path):
     f.write_text('env = "a"\nlerner = "b"\n[inference]\na = 1\n')
     with pytest.raises(HostError, match="unknown: lerner"):
         load_placement(f)
+
+
+def test_placement_file_gives_a_host_its_own_workers_per_process(tmp_path):
+    from stagger.launch import worker_groups
+    f = tmp_path / "placement.toml"
+    f.write_text('env = "a"\n[inference]\na = 1\nb = {count = 5, workers_per_process = 2}\n')
+    p = load_placement(f)
+    assert p.workers == {"b": 2} and len(p.inference_nodes()) == 6
+    ids = [n for n, h in p.inference_nodes() if h == "b"]
+    assert worker_groups.group(ids, p.workers["b"]) == [("inf01+1", ["inf01", "inf02"]),
+                                                         ("inf03+1", ["inf03", "inf04"]), ("inf05", [])]
+    f.write_text('env = "a"\n[inference]\na = {count = 2, workers_per_process = 0}\n')
+    with pytest.raises(HostError, match="workers_per_process = K >= 1"):
+        load_placement(f)

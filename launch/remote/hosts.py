@@ -13,6 +13,7 @@ every host, from options or a small TOML file::
     [inference]             # inference nodes per host
     gpu01 = {count = 8, devices = "cuda:0-3"}
     gpu02 = 4
+    cpu03 = {count = 200, workers_per_process = 100}   # K workers a process on that host
 """
 from __future__ import annotations
 
@@ -151,6 +152,7 @@ class Placement:
     learner: str
     inference: list[tuple[str, int]] = field(default_factory=list)
     devices: dict[str, list[str]] = field(default_factory=dict)  # host -> its inference devices
+    workers: dict[str, int] = field(default_factory=dict)  # host -> workers per process (else the run's)
 
     def inference_devices(self) -> dict[str, str]:
         """``node_id -> device`` for the inference nodes on hosts with a device list (round robin)."""
@@ -221,19 +223,24 @@ def load_placement(path) -> Placement:
                         f"(optional) and an [inference] table of host = count (or host = "
                         f"{{count = n, devices = \"cuda:0-3\"}})"
                         + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else ""))
-    inference, devices = [], {}
+    inference, devices, workers = [], {}, {}
     for h, v in data["inference"].items():
         if isinstance(v, dict):
-            if set(v) - {"count", "devices"} or not isinstance(v.get("count"), int):
+            k = v.get("workers_per_process", 1)
+            if set(v) - {"count", "devices", "workers_per_process"} or not isinstance(v.get("count"), int) \
+                    or not isinstance(k, int) or k < 1:
                 raise HostError(f"placement file {path}: [inference] {h} = {v!r}: expected "
-                                f"{{count = n, devices = \"cuda:0-3\" or [\"cuda:0\", ...]}}")
+                                f"{{count = n, devices = \"cuda:0-3\" or [\"cuda:0\", ...], "
+                                f"workers_per_process = K >= 1 (optional)}}")
+            if "workers_per_process" in v:
+                workers[str(h)] = k
             devs = v.get("devices", [])
             devs = [devs] if isinstance(devs, str) else list(devs)
             devices[str(h)] = [d for spec in devs for d in _devices(str(spec), f"placement file {path}: {h}")]
             v = v["count"]
         inference.append((str(h), int(v)))
     p = Placement(str(data["env"]), str(data.get("learner", data["env"])), inference,
-                  {h: d for h, d in devices.items() if d})
+                  {h: d for h, d in devices.items() if d}, workers)
     if not p.inference_nodes():
         raise HostError(f"placement file {path} places no inference node")
     return p

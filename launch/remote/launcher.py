@@ -199,8 +199,9 @@ class Launcher(Supervisor):
             index, on_host = {nid: i for i, (nid, _) in enumerate(inference)}, {}
             for node_id, host in inference:  # --workers-per-process: K workers a process, per host
                 on_host.setdefault(host, []).append(node_id)
-            for host, ids in on_host.items():
-                for proc, members in worker_groups.group(ids, c.workers_per_process):
+            for host, ids in on_host.items():  # the host's own K from the placement file, else the run's
+                k = self.placement.workers.get(host, c.workers_per_process)
+                for proc, members in worker_groups.group(ids, k):
                     first = members[0] if members else proc  # its device: the first worker's
                     self.host_of[proc], self.workers[proc] = host, members or [proc]
                     self.start("inference", proc, {"node_seed": c.seed * 1000 + index[first], "members": members,
