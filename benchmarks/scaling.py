@@ -173,15 +173,17 @@ def _f(v) -> str:
     return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def real_run_point(out: Path, duration: float, jitter_s: float, seed: int = 0):
-    """``run_point`` doing a realtime run of catcher (no learner) into OUT/runs/."""
+def real_run_point(out: Path, duration: float, jitter_s: float, seed: int = 0, workers_per_process: int = 1):
+    """``run_point`` doing a realtime run of catcher (no learner) into OUT/runs/ (K workers a
+    process, ``--workers-per-process``)."""
     def run_point(algo: str, frames: float, n: int) -> dict:
         from stagger.launch.run import RunConfig, RunError, Supervisor
         run_dir = out / "runs" / f"{algo}_{frames:g}f_n{n:02d}"
         shutil.rmtree(run_dir, ignore_errors=True)
         cfg = RunConfig(game="catcher", inference_nodes=n, inference_latency=frames / FPS,
                         latency_jitter=jitter_s, algorithm=algo, duration=duration, warmup_s=1.0,
-                        run_dir=str(run_dir), seed=seed, learner=False)
+                        run_dir=str(run_dir), seed=seed, learner=False,
+                        workers_per_process=workers_per_process)
         t = time.monotonic()
         try:
             s = Supervisor(cfg).run()
@@ -244,7 +246,9 @@ def timeline_run(result: dict) -> dict | None:
               help="Uniform +- jitter of the simulated inference time, ms (non-zero so exp_time's mean "
                    "differs from max_time's maximum).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every run.")
-def scaling(out, quick, grid, algorithms, duration, jitter_ms, seed):
+@click.option("--workers-per-process", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Inference workers per process (stagger run --workers-per-process): large N in few processes.")
+def scaling(out, quick, grid, algorithms, duration, jitter_ms, seed, workers_per_process):
     """Inference nodes needed for coverage >= 0.99 against simulated inference time."""
     out = Path(out)
     user_grid = tuple(grid)
@@ -255,11 +259,11 @@ def scaling(out, quick, grid, algorithms, duration, jitter_ms, seed):
     click.echo(f"stagger bench scaling: catcher at {FPS} frames/s, SIMULATED inference times {list(grid)} "
                f"frames (+- {jitter_ms} ms), {duration:g} s runs without learner, into {out}", err=True)
     t0 = time.monotonic()
-    result = run_scaling(real_run_point(out, duration, jitter_ms / 1e3, seed), grid,
+    result = run_scaling(real_run_point(out, duration, jitter_ms / 1e3, seed, workers_per_process), grid,
                          tuple(algorithms) or ALGORITHMS, sweep, lambda m: click.echo(m, err=True), skip)
     wall = time.monotonic() - t0
     extra = {"fps": FPS, "duration_s": duration, "jitter_ms": jitter_ms, "seed": seed,
-             "latency": "simulated", "wall_s": wall,
+             "latency": "simulated", "wall_s": wall, "workers_per_process": workers_per_process,
              "skipped": sorted(map(list, skip))}
     files = write_outputs(result, out, FPS, extra)
     click.echo(table(result))
