@@ -136,7 +136,7 @@ class Supervisor:
 
     def start(self, kind: str, node_id: str, values: dict, binds: tuple[str, ...] = ()) -> None:
         opts = self.node_options(kind, node_id, connect=dict(self.endpoints), **values)
-        self.kind_values.setdefault(kind, {k: v for k, v in values.items() if k != "node_seed"})
+        self.kind_values.setdefault(kind, {k: v for k, v in values.items() if k not in ("node_seed", "members")})
         self.nodes.append(start_node(kind, opts, self.run_dir, self.forks))
         pids.record_start(self.run_dir, node_id, self.nodes[-1].proc.pid, self.rt.hostname)
         if binds:
