@@ -46,7 +46,10 @@ def replay_inference(path) -> ReplayResult:
     from stagger.nodes.inference import make_agent
     from stagger.nodes.options import load_trace
     meta, records = _records(path)
-    core, policy, eps = make_agent(load_trace("inference", meta["opts"]))
+    opts = load_trace("inference", meta["opts"])
+    if opts.members:  # not done: a replay drives one core
+        raise ValueError(f"{path}: a process of {len(opts.members)} inference workers; replay drives one worker")
+    core, policy, eps = make_agent(opts)
     res = ReplayResult()
     i = 0
     in_flight = False  # a pass started and its action not yet sent: the node is busy
