@@ -165,7 +165,7 @@ class Nodes:
         self.inference.pick([self.inference.seen + 1])
 
     def check(self) -> None:
-        assert 0 <= self.env.rec.cols["action"][-1] < N_ACTIONS
+        assert 0 <= self.env.rec.last("action") < N_ACTIONS
         s = self.clock.schedule
         assert 1.0 <= s.spacing <= checks.MAX_TICKS and 1 <= s.needed <= checks.MAX_TICKS, s
         inference = {m.node for m in self.clock.members.of_kind("inference")}

@@ -176,6 +176,7 @@ def run(opts: EnvOptions) -> int:
     core, env = make_core(opts)
     fps = core.cfg.fps
     run_dir = Path(opts.run_dir)
+    core.rec.spill_to(run_dir / f"{rt.node_id}_frames.chunks")  # full record chunks go to disk
     try:
         for ch in ("obs", "actions", "experience"):
             rt.bind(ch, opts.ports.get(ch, 0))
@@ -208,6 +209,8 @@ def run(opts: EnvOptions) -> int:
                 rt.send(Out("stats", core.stats()))
             if deadline + frame_s - rt.clock.now() > 0.004:
                 gc.collect(0)
+            if deadline + frame_s - rt.clock.now() > 0.008:  # a full chunk to disk (~380 KB write)
+                core.rec.spill()
     finally:
         gc.enable()
         core.rec.save(run_dir / f"{rt.node_id}_frames.npz")

@@ -24,41 +24,108 @@ FIELDS = {
 DEFAULTS = {"inference_real_s": np.nan, "land": -1}  # columns added later: older callers omit them
 
 
-class FrameRecorder:
-    """Column lists, appended once per frame (cheap), turned into arrays on demand."""
+CHUNK = 4096  # frames per chunk (~68 s at 60 frames/s, ~380 KB)
+_DTYPE = np.dtype([(k, np.int16 if t is str else t) for k, t in FIELDS.items()])  # source: name index
 
-    def __init__(self):
-        self.cols: dict[str, list] = {k: [] for k in FIELDS}
+
+class FrameRecorder:
+    """Per-frame records in fixed-size numpy chunks (one structured row per frame, the source
+    node's name kept as an index into ``names``). ``add`` only writes a row (and starts a new
+    chunk when one is full); with ``spill_to(dir)`` a full chunk is written to ``dir`` as one
+    ``.npy`` by ``spill()``, which the env node calls between frames, so the records in memory
+    stay at most the current chunk, the previous one (for ``recent``) and any not yet spilled.
+    ``arrays()`` and ``save()`` read the spilled chunks back: the same columns as ever."""
+
+    def __init__(self, chunk: int = CHUNK):
+        self.chunk = chunk
+        self.names: list[str] = []
+        self._index: dict[str, int] = {}
+        self.cur = np.empty(chunk, _DTYPE)
+        self.n = 0  # rows used in cur
+        self.prev: np.ndarray | None = None  # the last full chunk (recent() may reach into it)
+        self.full: list[np.ndarray] = []  # full chunks in memory, oldest first, not spilled
+        self.dir = None
+        self.spilled = 0  # chunks on disk, in self.dir
+        self.rows = 0
+
+    def spill_to(self, directory) -> None:
+        from pathlib import Path
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
 
     def add(self, **row) -> None:
-        for k, col in self.cols.items():
-            col.append(row[k] if k in row else DEFAULTS[k])
+        src = row.get("source", "")
+        i = self._index.get(src)
+        if i is None:
+            i = self._index[src] = len(self.names)
+            self.names.append(src)
+        row["source"] = i
+        self.cur[self.n] = tuple(row[k] if k in row else DEFAULTS[k] for k in FIELDS)
+        self.n += 1
+        self.rows += 1
+        if self.n == self.chunk:
+            self.full.append(self.cur)
+            self.prev, self.cur, self.n = self.cur, np.empty(self.chunk, _DTYPE), 0
+
+    def spill(self) -> bool:
+        """Write the oldest full chunk to disk (one np.save of ~380 KB); False if none is due."""
+        if self.dir is None or not self.full:
+            return False
+        np.save(self.dir / f"chunk_{self.spilled:06d}.npy", self.full.pop(0))
+        self.spilled += 1
+        return True
+
+    def chunks_in_memory(self) -> int:
+        return 1 + len(self.full) + (self.prev is not None and not any(c is self.prev for c in self.full))
 
     def __len__(self) -> int:
-        return len(self.cols["frame"])
+        return self.rows
+
+    def _table(self) -> np.ndarray:
+        disk = [np.load(self.dir / f"chunk_{i:06d}.npy") for i in range(self.spilled)]
+        return np.concatenate(disk + self.full + [self.cur[:self.n]])
+
+    def _tail(self, n: int) -> np.ndarray:
+        if self.n >= n or self.prev is None:
+            return self.cur[max(0, self.n - n):self.n]
+        return np.concatenate([self.prev[len(self.prev) - (n - self.n):], self.cur[:self.n]])
+
+    def last(self, key: str):
+        return self._tail(1)[key][-1]
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {k: np.asarray(v, dtype=FIELDS[k] if FIELDS[k] is not str else object)
-                for k, v in self.cols.items()}
+        t = self._table()
+        out = {k: t[k].copy() for k in FIELDS}
+        out["source"] = np.array(self.names, dtype=object)[t["source"]]
+        return out
 
     def recent(self, n: int) -> dict:
-        fresh = self.cols["fresh"][-n:]
-        if not fresh:
+        """Measures over the last ``n`` frames (at most a chunk)."""
+        t = self._tail(min(n, self.chunk))
+        fresh = t["fresh"]
+        if not fresh.size:
             return {"coverage": None, "delay_p50": None, "lateness_p99_ms": None, "overhead_p50_ms": None}
-        frames = self.cols["frame"][-n:]
-        af = self.cols["action_frame"][-n:]
-        delays = [f - a for f, a, ok in zip(frames, af, fresh) if ok]
-        late = np.subtract(self.cols["start"][-n:], self.cols["deadline"][-n:]) * 1e3
-        over = [o for o, ok in zip(self.cols["overhead"][-n:], fresh) if ok and np.isfinite(o)]
-        return {"coverage": sum(fresh) / len(fresh),
-                "delay_p50": float(np.median(delays)) if delays else None,
+        delays = (t["frame"] - t["action_frame"])[fresh]
+        late = (t["start"] - t["deadline"]) * 1e3
+        over = t["overhead"][fresh]
+        over = over[np.isfinite(over)]
+        return {"coverage": int(fresh.sum()) / fresh.size,
+                "delay_p50": float(np.median(delays)) if delays.size else None,
                 "lateness_p99_ms": float(np.percentile(late, 99)),
-                "overhead_p50_ms": float(np.median(over)) * 1e3 if over else None}
+                "overhead_p50_ms": float(np.median(over)) * 1e3 if over.size else None}
 
     def save(self, path) -> None:
+        """Every record (spilled chunks read back) in one .npz; the spilled chunks removed."""
         arrays = self.arrays()
         arrays["source"] = arrays["source"].astype(str)
         np.savez_compressed(path, **arrays)
+        if self.dir is not None:
+            for i in range(self.spilled):
+                (self.dir / f"chunk_{i:06d}.npy").unlink(missing_ok=True)
+            try:
+                self.dir.rmdir()
+            except OSError:
+                pass
 
 
 def load(path) -> dict[str, np.ndarray]:
