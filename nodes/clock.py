@@ -289,7 +289,8 @@ def run(opts: ClockOptions) -> int:
                 rt.send(Out("stats", with_load(core.stats(), load)))
         end_of_run(rt, core, log, logged)
     finally:
-        data = {**with_load(core.stats(), load).data, "events": core.events, **rt.counters()}
+        data = {**with_load(core.stats(), load).data, "events": core.events, **rt.counters(),
+                "max_silence_s": core.members.max_silences()}
         rt.send(Out("stats", Stats(kind="clock_final", data=data)))
         rt.close()
         log.info("clock stopped at tick %d", core.tick)

@@ -29,6 +29,7 @@ class Member:
     free_at: int = 0  # first tick it can start again
     joins: int = 1
     info: dict = field(default_factory=dict)
+    max_silence_s: float = 0.0  # the longest time between two of its messages (liveness margin)
 
 
 @dataclass
@@ -40,10 +41,13 @@ class Membership:
     numbers: dict[str, int] = field(default_factory=dict)  # id -> member number, never reused
     version: int = 0  # changes with every join and leave (cached views of the membership)
     _check_at: float = field(default=float("-inf"), repr=False)  # no member is stale before this
+    left_silence_s: dict[str, float] = field(default_factory=dict)  # max_silence_s of members gone
 
     def hello(self, node: str, kind: str, now: float, *, host: str = "", identity: bytes = b"",
               info: dict | None = None, free_at: int = 0) -> Member:
         """Add (or re-add) a member. Returns it."""
+        if node in self.members:
+            self._left(self.members[node])
         self.joins[node] = self.joins.get(node, 0) + 1
         self.numbers.setdefault(node, len(self.numbers))
         m = Member(node, kind, host, identity, now, now, free_at=free_at, joins=self.joins[node],
@@ -55,11 +59,25 @@ class Membership:
     def seen(self, node: str, now: float) -> Member | None:
         m = self.members.get(node)
         if m is not None:
+            if now - m.last_seen > m.max_silence_s:
+                m.max_silence_s = now - m.last_seen
             m.last_seen = now
         return m
 
+    def max_silences(self) -> dict[str, float]:
+        """Each node's longest silence while a member (over all its memberships), seconds."""
+        out = dict(self.left_silence_s)
+        for m in self.members.values():
+            out[m.node] = max(out.get(m.node, 0.0), m.max_silence_s)
+        return out
+
+    def _left(self, m: Member) -> None:
+        self.left_silence_s[m.node] = max(self.left_silence_s.get(m.node, 0.0), m.max_silence_s)
+
     def bye(self, node: str) -> Member | None:
         m = self.members.pop(node, None)
+        if m is not None:
+            self._left(m)
         self.version += m is not None
         return m
 
@@ -71,6 +89,7 @@ class Membership:
         gone = [m for m in self.members.values() if now - m.last_seen > self.timeout_s]
         for m in gone:
             del self.members[m.node]
+            self._left(m)
             self.drops[m.node] = self.drops.get(m.node, 0) + 1
         self.version += bool(gone)
         self._check_at = min((m.last_seen for m in self.members.values()), default=now) + self.timeout_s
