@@ -1,5 +1,5 @@
 #!/bin/bash
-# After run_atari.sh (Boxing d = 8) ended early (18:50 UTC): Krull at the same budget, then
+# After run_atari.sh (Boxing d = 8) ended early (18:51 UTC): Krull at the same budget, then
 # Boxing d = 1 (staggered and sequential, the same agent at d = 1) if it was still before 19:07.
 cd "${CODE:-.}"
 while [ -n "$WAIT_PID" ] && kill -0 "$WAIT_PID" 2>/dev/null; do sleep 5; done
