@@ -70,11 +70,16 @@ def curves_plot(results: list[dict], path) -> str:
                 frames = rs[0]["row"]["frames"]
                 ys, half = band([curve(r["episodes"], frames)[1] for r in rs])
                 xs = curve([], frames)[0]
+                ok = ~np.isnan(ys)  # windows without an episode: joined over, not left as gaps
+                xs, ys, half = xs[ok], ys[ok], half[ok]
+                mark = "o" if len(xs) < POINTS // 3 else None  # few episodes (Atari): show each point
                 if rs[0].get("reference"):
-                    ax.plot(xs, ys, color="grey", ls=":" if mode == "noop" else "-.", lw=1, label=f"{mode} policy")
+                    ax.plot(xs, ys, color="grey", ls=":" if mode == "noop" else "-.", lw=1, marker=mark, ms=3,
+                            label=f"{mode} policy")
                     continue
                 c = colors.get(mode, "black")
-                ax.plot(xs, ys, color=c, ls=LINES.get(mode, "-"), lw=1.5, label=f"{mode} (n={len(rs)})")
+                ax.plot(xs, ys, color=c, ls=LINES.get(mode, "-"), lw=1.5, marker=mark, ms=4,
+                        label=f"{mode} (n={len(rs)})")
                 ax.fill_between(xs, ys - half, ys + half, color=c, alpha=0.15, lw=0)
             ax.set_title(f"{key[0]} {key[1]}, d = {d}", fontsize=9)
             ax.set_xlabel("frames", fontsize=8)
@@ -82,7 +87,9 @@ def curves_plot(results: list[dict], path) -> str:
             ax.tick_params(labelsize=7)
         row[0].set_ylabel("episode return", fontsize=8)
     grid[0][0].legend(fontsize=7, loc="upper left")
-    fig.suptitle("Learning curves, virtual time\nmean over seeds, shaded 95 % t-interval (delays simulated)",
+    fig.suptitle("Learning curves, virtual time\nmean over seeds, shaded 95 % t-interval\n(delays simulated)"
+                 if len(delays) < 2 else  # one narrow panel: three short lines
+                 "Learning curves, virtual time\nmean over seeds, shaded 95 % t-interval (delays simulated)",
                  fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
