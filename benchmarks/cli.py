@@ -13,6 +13,7 @@ def bench():
 # Benchmarks defined in their own modules register here, one line each.
 from stagger.benchmarks.compute import compute  # noqa: E402
 from stagger.benchmarks.learning import learning  # noqa: E402
+from stagger.benchmarks.overhead import overhead  # noqa: E402
 from stagger.benchmarks.scaling import scaling  # noqa: E402
 from stagger.benchmarks.startup import startup  # noqa: E402
 from stagger.benchmarks.transport import transport  # noqa: E402
@@ -22,3 +23,4 @@ bench.add_command(learning)
 bench.add_command(compute)
 bench.add_command(startup)
 bench.add_command(transport)
+bench.add_command(overhead)

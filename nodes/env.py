@@ -1,10 +1,10 @@
 """The env node: steps the world on its own realtime clock and never waits for anyone.
 
-At each frame deadline it applies, on a due slot, the newest fresh action computed from a
+At each frame deadline it publishes the observation of that frame (first: it does not depend
+on the frame's action), applies, on a due slot, the newest fresh action computed from a
 newer observation than the last one applied and meant for this frame or an earlier one
 (``Action.land``: early arrivals are held, so jitter never makes an action land early),
-else the default action, publishes the
-observation of that frame, steps the world one frame, and pushes the frame's experience.
+else the default action, steps the world one frame, and pushes the frame's experience.
 Everything it does is recorded per frame (:mod:`nodes.records`) for the summary and plots.
 """
 from __future__ import annotations
@@ -96,6 +96,18 @@ class EnvCore:
 
     def begin(self, now: float, deadline: float) -> list[Out]:
         """Choose the frame's action and publish its observation (sent before the world steps)."""
+        out = self.observe(now)
+        self.choose(now, deadline)
+        return out
+
+    def observe(self, now: float) -> list[Out]:
+        """The frame's observation (the run loop sends it first: it does not depend on the
+        frame's action); ``now`` is its publish time, from which the overhead is measured."""
+        self.pub_time[self.frame % PUB_RING] = now
+        return [Out("obs", Observation(frame=self.frame, episode=self.episode, arrays=(self.obs,)))]
+
+    def choose(self, now: float, deadline: float) -> None:
+        """The action applied at this frame: the newest fresh one due, else the default."""
         f = self.frame
         act_msg, arrival = None, float("nan")
         if f % self.cfg.action_every == 0:
@@ -107,8 +119,6 @@ class EnvCore:
             elif self.cfg.default_action == "noop":
                 self.current = self.noop
         self._pending = (now, deadline, act_msg, arrival)
-        self.pub_time[f % PUB_RING] = now
-        return [Out("obs", Observation(frame=f, episode=self.episode, arrays=(self.obs,)))]
 
     def finish(self) -> list[Out]:
         """Step the world one frame with the chosen action; the frame's experience."""
@@ -199,7 +209,8 @@ def run(opts: EnvOptions) -> int:
             deadline = t0 + f * frame_s
             _wait(rt, core, deadline)
             now = rt.clock.now()
-            rt.send_all(core.begin(now, deadline))
+            rt.send_all(core.observe(now))  # first: nothing else in the frame delays it
+            core.choose(now, deadline)
             experience = core.finish()
             if learner:  # a run without a learner has nobody to send experience to
                 rt.send_all(experience)

@@ -175,8 +175,8 @@ class InferenceCore:
     def heartbeat(self, busy: bool = False) -> Heartbeat:
         t = self.times[-200:]
         return Heartbeat(busy=busy, last_tick=self.last_tick, inference_s=self.last_inference_s,
-                         inference_mean_s=float(np.mean(t)) if t else 0.0,
-                         inference_max_s=float(np.max(t)) if t else 0.0, count=self.count,
+                         inference_mean_s=sum(t) / len(t) if t else 0.0,  # plain floats: no numpy on the
+                         inference_max_s=max(t) if t else 0.0, count=self.count,  # action's path
                          inference_real_s=self.last_real_s)
 
     def stats(self) -> Stats:

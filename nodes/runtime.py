@@ -24,6 +24,7 @@ from stagger.protocol.topology import CHANNELS, bind, make_socket, new_subscript
 from stagger.protocol import codec
 
 log = logging.getLogger("stagger")
+TOPIC_CHANNELS = frozenset(name for name, ch in CHANNELS.items() if ch.topic)
 REJECT_LOG, REJECT_LOG_EVERY = 10, 1000  # rejections logged per reason: the first 10, then 1 in 1000
 
 
@@ -182,16 +183,16 @@ class Runtime:
     # -- send / receive -------------------------------------------------------------------
     def send(self, out: Out) -> bool:
         """Stamp, encode and send without blocking. False (and counted) if it was dropped."""
-        sock = self.sockets.get(out.channel)
+        sock = self.sockets.get(channel := out.channel)
         if sock is None:
             return False
-        seq_key = (out.channel, out.to) if out.node is None else (out.channel, out.to, out.node)  # per id
-        msg = with_totals(self, out.msg) if out.channel == "stats" else out.msg  # + host, losses
+        seq_key = (channel, out.to) if out.node is None else (channel, out.to, out.node)  # per id
+        msg = with_totals(self, out.msg) if channel == "stats" else out.msg  # + host, losses
         msg = msg.stamped(out.node or self.node_id, self.next_seq[seq_key], self.clock.now())
         frames = codec.encode(msg)
         wire = frames if out.to is None else [out.to] + frames
-        if CHANNELS[out.channel].topic:
-            wire = [CHANNELS[out.channel].topic_of(msg)] + wire
+        if channel in TOPIC_CHANNELS:
+            wire = [CHANNELS[channel].topic_of(msg)] + wire
         try:
             sock.send_multipart(wire, flags=zmq.NOBLOCK, copy=False)
         except (zmq.Again, zmq.ZMQError):
@@ -211,6 +212,8 @@ class Runtime:
         a bad one is counted and skipped. ``now``: the receive time for the trace (one per drain)."""
         sock = self.sockets[channel]
         while True:
+            if not sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:  # cheaper than a recv raising Again
+                return None
             try:
                 frames = sock.recv_multipart(flags=zmq.NOBLOCK, copy=False)
             except zmq.Again:

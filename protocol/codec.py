@@ -8,6 +8,7 @@ that keep the frames alive).
 
 import math
 import re
+import threading
 from typing import Any, BinaryIO, Iterable, Iterator
 
 import msgpack
@@ -33,9 +34,15 @@ _PACK = {"use_bin_type": True, "datetime": False}
 _UNPACK = {"raw": False, "strict_map_key": True, "use_list": True, "timestamp": 0, "ext_hook": _no_ext}
 
 
+_packers = threading.local()  # one reusable Packer per thread (a Packer is not shared between threads)
+
+
 def pack(obj: Any) -> bytes:
     """msgpack with the pinned options (headers, trace records)."""
-    return msgpack.packb(obj, **_PACK)
+    packer = getattr(_packers, "packer", None)
+    if packer is None:
+        packer = _packers.packer = msgpack.Packer(**_PACK)
+    return packer.pack(obj)  # resets itself, also after a failed pack
 
 
 def unpack(data: Any) -> Any:
@@ -55,12 +62,14 @@ def encode(msg: Message) -> list:
     if msg.arrays:
         descriptors = []
         for array in msg.arrays:
-            array = np.asarray(array)
-            if array.dtype.kind not in ARRAY_KINDS:
-                raise ProtocolError("malformed", f"{msg.TYPE}: dtype {array.dtype} cannot travel (numeric and bool only)")
-            descriptors.append([array.dtype.str, list(array.shape)])
-            flat = np.ascontiguousarray(array).reshape(-1)  # a copy only if not C-contiguous
-            frames.append(memoryview(flat.view(np.uint8)))
+            array = array if type(array) is np.ndarray else np.asarray(array)
+            dtype = array.dtype
+            if dtype.kind not in ARRAY_KINDS:
+                raise ProtocolError("malformed", f"{msg.TYPE}: dtype {dtype} cannot travel (numeric and bool only)")
+            descriptors.append([dtype.str, list(array.shape)])
+            if not array.flags.c_contiguous:
+                array = np.ascontiguousarray(array)  # the only copy, and only then
+            frames.append(memoryview(array.reshape(-1).view(np.uint8)))
         header[ARRAYS_KEY] = descriptors
     try:
         frames[0] = pack(header)
@@ -113,7 +122,29 @@ def as_buffer(frame: Any) -> memoryview:
     return view
 
 
+_CHECKED: dict[tuple, tuple] = {}  # (dtype string, shape) -> (dtype, bytes): descriptors already checked
+CHECKED_MAX = 256  # distinct descriptors remembered (a stream of odd ones is checked every time)
+
+
 def _array(name: str, descriptor: Any, buf: memoryview) -> np.ndarray:
+    """The array a frame holds, as its descriptor says; the checks below run once per distinct
+    descriptor (an env sends the same one every frame)."""
+    if type(descriptor) is list and len(descriptor) == 2 and type(descriptor[0]) is str \
+            and type(descriptor[1]) is list and all(type(d) is int for d in descriptor[1]):
+        key = (descriptor[0], tuple(descriptor[1]))
+        known = _CHECKED.get(key)
+        if known is not None:
+            dtype, expected = known
+            if buf.nbytes == expected and expected:
+                return np.frombuffer(buf, dtype=dtype).reshape(key[1])
+        array = _checked_array(name, descriptor, buf)
+        if len(_CHECKED) < CHECKED_MAX:
+            _CHECKED[key] = (array.dtype, array.nbytes)
+        return array
+    return _checked_array(name, descriptor, buf)
+
+
+def _checked_array(name: str, descriptor: Any, buf: memoryview) -> np.ndarray:
     try:
         dtype_str, shape = descriptor
         if not (isinstance(dtype_str, str) and isinstance(shape, list)):

@@ -12,13 +12,11 @@ from typing import ClassVar
 import numpy as np
 
 from .errors import ProtocolError
+from .fields import DICT_LIST, INT_LIST, STR_LIST, check as _check, plain as _plain  # noqa: F401 (re-exported)
 from .version import PROTOCOL_VERSION
 
 KINDS = ("env", "clock", "inference", "learner", "sequential", "supervisor")
 COMMON = ("node", "seq", "t")
-STR_LIST = list[str]
-INT_LIST = list[int]
-DICT_LIST = list[dict]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,8 +39,9 @@ class Message:
         """The header map (without array descriptors): ``v``, ``type`` and every field."""
         cls = type(self)
         header = {"v": PROTOCOL_VERSION, "type": cls.TYPE}
-        for name, kind in SCHEMA[cls]:
-            header[name] = _check(cls, name, kind, _plain(kind, getattr(self, name)))
+        for name, kind, exact in FAST[cls]:  # a value of the field's exact type needs no check
+            value = getattr(self, name)
+            header[name] = value if type(value) is exact else _check(cls, name, kind, _plain(kind, value))
         self._check_arrays()
         return header
 
@@ -50,9 +49,10 @@ class Message:
     def from_wire(cls, header: dict, arrays: tuple = ()) -> "Message":
         """Build from a decoded header; ProtocolError("malformed") on a missing or mistyped field."""
         kwargs = {}
-        for name, kind in SCHEMA[cls]:
+        for name, kind, exact in FAST[cls]:
             if name in header:
-                kwargs[name] = _check(cls, name, kind, header[name])
+                value = header[name]
+                kwargs[name] = value if type(value) is exact else _check(cls, name, kind, value)
             elif name in COMMON:
                 raise ProtocolError("malformed", f"{cls.TYPE}: missing field {name!r}")
         msg = cls(arrays=tuple(arrays), **kwargs)
@@ -63,41 +63,6 @@ class Message:
         expected = self.N_ARRAYS
         if expected is not None and len(self.arrays) != expected:
             raise ProtocolError("malformed", f"{self.TYPE} carries {expected} array(s), got {len(self.arrays)}")
-
-
-def _plain(kind, value):
-    """Sender-side convenience: numpy scalars to Python, ints to floats, tuples to lists."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if kind in (STR_LIST, INT_LIST) and isinstance(value, tuple):
-        value = list(value)
-    if kind == INT_LIST and isinstance(value, list):
-        value = [item.item() if isinstance(item, np.integer) else item for item in value]
-    return value
-
-
-def _check(cls, name: str, kind, value):
-    if kind is int or kind is float:
-        ok = isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool)
-        value = float(value) if ok and kind is float else value
-    elif kind == STR_LIST:
-        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
-    elif kind == INT_LIST:
-        ok = isinstance(value, list) and all(isinstance(item, int) and not isinstance(item, bool)
-                                             for item in value)
-    elif kind is dict:
-        ok = isinstance(value, dict) and all(isinstance(key, str) for key in value)
-    elif kind == DICT_LIST:
-        ok = isinstance(value, list) and all(isinstance(item, dict) and all(isinstance(key, str) for key in item)
-                                             for item in value)
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        expected = getattr(kind, "__name__", str(kind))
-        raise ProtocolError("malformed", f"{cls.TYPE}.{name} must be {expected}, got {type(value).__name__}")
-    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -296,5 +261,6 @@ for _cls in (Hello, Welcome, Heartbeat, Bye, Tick, PhaseMap, Observation, Action
     _cls.TYPE = _cls.__name__
     REGISTRY[_cls.TYPE] = _cls
     SCHEMA[_cls] = tuple((f.name, f.type) for f in dataclasses.fields(_cls) if f.name != "arrays")
-del _cls
+# per field, the one type whose values pass _plain and _check unchanged (None: always checked)
+FAST = {c: tuple((n, k, k if k in (int, float, str, bool, bytes) else None) for n, k in s) for c, s in SCHEMA.items()}
 BEAT_FIELDS = tuple((name, kind) for name, kind in SCHEMA[Heartbeat] if name not in COMMON)
