@@ -10,7 +10,13 @@ from stagger.benchmarks import fuzz_protocol
 
 
 def test_mutational_engine_reports_inputs_crashes_and_rejections(capsys):
-    assert fuzz_protocol.main(["--runs", "400", "--engine", "mutate", "--seed", "3"]) == 0
+    import logging
+    logger = logging.getLogger("stagger")
+    level = logger.level
+    try:  # the script silences stagger's logger (rejections are counted): not for the tests after this one
+        assert fuzz_protocol.main(["--runs", "400", "--engine", "mutate", "--seed", "3"]) == 0
+    finally:
+        logger.setLevel(level)
     out = capsys.readouterr().out
     assert "inputs run: 400 in" in out and "crashes: 0" in out
     assert "rejected:" in out and "  malformed:" in out  # by reason
