@@ -30,6 +30,20 @@ SECONDS_VAR = "STAGGER_LONG_PASS_S"  # the pass length, read by build() in the i
 SIZE = 512
 
 
+def chain_steps(w, seconds: float) -> int:
+    """How many products ``x = tanh(x @ w)`` take about ``seconds`` on this thread, timed on the
+    fastest of 5 tries of 4 products (also tests/slow_model.py's calibration)."""
+    import torch
+    with torch.inference_mode():
+        x, per = torch.randn(w.shape[0], w.shape[1]), float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(4):
+                x = torch.tanh(x @ w)
+            per = min(per, (time.perf_counter() - t0) / 4)
+    return max(1, int(seconds / per))
+
+
 def build(obs_shape, n_actions):
     """``--model stagger.benchmarks.long_pass:build``: a pass of ``$STAGGER_LONG_PASS_S`` s."""
     import torch
@@ -44,14 +58,7 @@ def build(obs_shape, n_actions):
             self.w = nn.Parameter(torch.randn(SIZE, SIZE) / math.sqrt(SIZE))
             self.inp = nn.Linear(int(torch.Size(obs_shape).numel()), SIZE)
             self.head = nn.Linear(SIZE, n_actions)
-            with torch.inference_mode():  # calibrate on the fastest of 5 tries of 4 products
-                x, per = torch.randn(SIZE, SIZE), float("inf")
-                for _ in range(5):
-                    t0 = time.perf_counter()
-                    for _ in range(4):
-                        x = torch.tanh(x @ self.w)
-                    per = min(per, (time.perf_counter() - t0) / 4)
-            self.steps = max(1, int(seconds / per))
+            self.steps = chain_steps(self.w, seconds)
 
         def forward(self, obs):
             h = self.inp(obs.float().flatten(1) / 255.0)  # (B, SIZE)

@@ -5,10 +5,11 @@ about ``SLOW_S`` seconds on one thread here: longer than the clock's 1 s heartbe
 Nothing in it sleeps; torch releases the GIL inside every product.
 """
 import math
-import time
 
 import torch
 from torch import nn
+
+from stagger.benchmarks.long_pass import chain_steps
 
 SLOW_S = 1.6  # > 1.5 s on an idle machine (calibrated on the fastest try); longer under load
 SIZE = 512
@@ -20,15 +21,7 @@ class MatmulChain(nn.Module):
         self.w = nn.Parameter(torch.randn(SIZE, SIZE) / math.sqrt(SIZE))
         self.head = nn.Linear(SIZE, n_actions)
         self.inp = nn.Linear(int(torch.Size(obs_shape).numel()), SIZE)
-        self.steps = 1
-        with torch.inference_mode():  # calibrate on the fastest of 5 tries: at least `seconds`
-            x, per_step = torch.randn(SIZE, SIZE), float("inf")
-            for _ in range(5):
-                t0 = time.perf_counter()
-                for _ in range(4):
-                    x = torch.tanh(x @ self.w)
-                per_step = min(per_step, (time.perf_counter() - t0) / 4)
-        self.steps = max(1, int(seconds / per_step))
+        self.steps = chain_steps(self.w, seconds)  # calibrated on the fastest try: at least `seconds`
 
     def forward(self, obs):
         b = obs.shape[0]
