@@ -5,9 +5,11 @@ applied to its result). Simulated model size: the pass is padded with a wait to
 ``latency_s`` (+- uniform ``jitter_s``) in total, measured from the moment the observation
 was received; a pass that takes longer is not padded. ``inference_s`` is the total (real +
 padding), ``inference_real_s`` the pass alone; both travel in the Action and the Heartbeat.
-The pass runs in a worker thread (nodes/compute.py); the node's I/O thread spends the pass
-and the wait in poll, heart-beating and handling PhaseMaps, weights and control messages, so
-a pass of any length never silences it; it says "simulated" when a latency is set.
+A pass longer than 5 ms runs in a worker thread (nodes/compute.py); the node's I/O thread
+spends the pass and the wait in poll, heart-beating and handling PhaseMaps, weights and
+control messages, so a pass of any length never silences it. A shorter one (the warm-up
+decides) runs in the I/O thread itself: the hand-off would cost more than the pass. The
+node says "simulated" when a latency is set.
 """
 from __future__ import annotations
 
@@ -190,19 +192,21 @@ class InferenceCore:
 
 
 def run(opts: InferenceOptions) -> int:
-    """The inference node's I/O loop. The forward pass runs in a worker thread
-    (nodes/compute.py): this thread keeps heart-beating and handling PhaseMaps, weights and
-    control however long a pass takes, and sends the action the moment it is due (a process
-    of several workers, ``opts.members``: nodes/workers_run.py)."""
+    """The inference node's I/O loop. A forward pass longer than ``INLINE_MAX_S`` (5 ms,
+    judged by the warm-up) runs in a worker thread (nodes/compute.py): this thread keeps
+    heart-beating and handling PhaseMaps, weights and control however long a pass takes, and
+    sends the action the moment it is due. A shorter pass runs here, with no hand-off (a
+    process of several workers, ``opts.members``: nodes/workers_run.py)."""
     if opts.members:
         from stagger.nodes.workers_run import run as run_workers
         return run_workers(opts)
+    import gc
     import os
 
     import torch
     from stagger.agents.device import check_device
     from stagger.agents.policy import choose
-    from stagger.nodes.compute import ComputeWorker
+    from stagger.nodes.compute import INLINE_MAX_S, ComputeWorker
     from stagger.nodes.runtime import Runtime, log
     torch.set_num_threads(1)  # this I/O thread; the compute worker sets its own (--threads)
     check_device(opts.device)
@@ -212,7 +216,13 @@ def run(opts: InferenceOptions) -> int:
     worker = ComputeWorker(policy, threads=opts.threads, clock=clock).start()
     # warm up before saying hello; the last pass's real time is the clock's first estimate
     core.warm_s = worker.warm_up(np.zeros(tuple(opts.obs_shape), dtype=opts.obs_dtype))
+    inline = core.warm_s <= INLINE_MAX_S  # a short pass runs here, with no hand-off to the worker
+    load = (lambda arrays, v: policy.load_arrays(arrays, version=v)) if inline else worker.load
+    log.info("%s: forward passes of %.1f ms %s", opts.node_id, core.warm_s * 1e3,
+             "in the I/O thread" if inline else "in the compute thread")
     rt.watch("compute", worker.fd)
+    gc.collect()
+    gc.freeze()  # torch's objects out of every later collection (a full one stalls ~100 ms)
     conn = opts.connect
     job: Job | None = None
     deferred = None  # a start tick's observation that came while a pass ran (nodes/inflight.py)
@@ -220,8 +230,27 @@ def run(opts: InferenceOptions) -> int:
     def start(m) -> Job:
         new = Job(m.frame, clock.now(), 0.0, policy.explore(eps(m.frame), core.rng))
         new.target = core.target_time(new.start)
-        worker.submit(m.frame, m.obs)
+        if inline:
+            r = worker.run_here(m.frame, m.obs)
+            if r.error is not None:
+                raise r.error
+            new.result = r
+        else:
+            worker.submit(m.frame, m.obs)
         return new
+
+    def finish_due() -> bool:
+        """Send the action of a pass that is done and due; start the deferred one, if any."""
+        nonlocal job, deferred
+        if job is None or job.result is None or clock.now() < job.target:
+            return False
+        action, greedy = choose(job.result.q, job.coin)
+        rt.send_all(core.finished(job.frame, action, greedy, job.start, clock.now(),
+                                  job.result.version, job.result.real_s))
+        if core.free_running:  # what queued while busy is stale: wait for the next one
+            core.free.skip([m.frame for m, _ in rt.drain("obs")])
+        job, deferred = (start(deferred), None) if deferred is not None else (None, None)
+        return True
     try:
         for ch in ("obs", "actions", "ticks", "control", "weights", "stats"):
             if conn.get(ch):
@@ -240,13 +269,8 @@ def run(opts: InferenceOptions) -> int:
                         raise r.error
                     if job is not None and r.tag == job.frame:
                         job.result = r
-            if job is not None and job.result is not None and clock.now() >= job.target:
-                action, greedy = choose(job.result.q, job.coin)
-                rt.send_all(core.finished(job.frame, action, greedy, job.start, clock.now(),
-                                          job.result.version, job.result.real_s))
-                if core.free_running:  # what queued while busy is stale: wait for the next one
-                    core.free.skip([m.frame for m, _ in rt.drain("obs")])
-                job, deferred = (start(deferred), None) if deferred is not None else (None, None)
+            while finish_due():
+                pass
             if "obs" in ready:  # our start tick's observation: the action's timing starts here
                 got = rt.drain("obs")
                 if core.free_running and job is not None:  # queued while busy: never started on
@@ -257,7 +281,9 @@ def run(opts: InferenceOptions) -> int:
                     deferred = got[i][0]
                 elif i is not None:
                     job = start(got[i][0])
-            _control(rt, core, worker, ready)
+                    while finish_due():  # an inline pass with no padding: its action at once
+                        pass
+            _control(rt, core, load, ready)
             if clock.now() >= next_hb:  # also while a pass runs: a long inference is not death
                 next_hb = clock.now() + HEARTBEAT_EVERY_S
                 rt.send(Out("control", core.heartbeat(busy=job is not None)))
@@ -277,10 +303,11 @@ def run(opts: InferenceOptions) -> int:
     return 0
 
 
-def _control(rt, core: InferenceCore, worker, ready: set[str]) -> None:
+def _control(rt, core: InferenceCore, load, ready: set[str]) -> None:
     """Handle the schedule, control and weights messages on the ``ready`` channels (never
     observations); channels poll did not report are not read (no empty reads). Weights go to
-    the compute worker, which applies them between passes."""
+    ``load``: the compute worker, which applies them between passes, or the policy itself
+    when passes run inline (between them too: this thread runs them)."""
     import os
     for msg, _ in rt.drain("ticks") if "ticks" in ready else ():
         if isinstance(msg, PhaseMap):
@@ -294,7 +321,7 @@ def _control(rt, core: InferenceCore, worker, ready: set[str]) -> None:
         got = rt.drain("weights")
         if got:
             w = got[-1][0]
-            worker.load(w.as_dict(), w.version)
+            load(w.as_dict(), w.version)
 
 
 from stagger.nodes.inference_agent import make_agent, model_factory  # noqa: E402,F401 (this module's interface)

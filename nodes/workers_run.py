@@ -19,11 +19,6 @@ from stagger.nodes.membership import HEARTBEAT_INTERVAL_S as HEARTBEAT_EVERY_S
 from stagger.protocol.messages import Bye, Stats, Welcome
 
 STATS_EVERY_S = 1.0
-# A pass up to this long runs in the I/O thread itself (its realtime class): handed to the
-# compute thread (normal class) it made the I/O thread wait for the GIL behind a thread the
-# loaded machine did not schedule (obs read 150 ms late, measured). Longer passes go to the
-# compute thread, so heartbeats and deadlines never wait for them.
-INLINE_MAX_S = 0.005
 
 
 def make_group(opts, policy, eps):
@@ -40,7 +35,7 @@ def run(opts) -> int:
     import torch
 
     from stagger.agents.device import check_device
-    from stagger.nodes.compute import ComputeWorker, Result
+    from stagger.nodes.compute import INLINE_MAX_S, ComputeWorker
     from stagger.nodes.inference_agent import make_agent
     from stagger.nodes.runtime import Runtime, log
 
@@ -81,9 +76,7 @@ def run(opts) -> int:
                 group.on_obs([m for m, _ in rt.drain("obs")], clock.now())
             nxt = group.next_pass()
             while nxt is not None and inline:  # a short pass: here, under this thread's realtime class
-                t0 = clock.now()
-                q = policy.q_values(nxt[1])
-                group.on_result(Result(nxt[0], q, clock.now() - t0, policy.version))
+                group.on_result(worker.run_here(*nxt))
                 nxt = group.next_pass()
             if nxt is not None:
                 worker.submit(*nxt)

@@ -97,3 +97,26 @@ def test_threads_are_the_workers_own():
         assert worker.torch_threads == 2 and torch.get_num_threads() == before
     finally:
         worker.close()
+
+
+def test_run_here_is_the_same_pass_in_the_calling_thread():
+    """A short pass runs in the I/O thread itself: the same Result and cpu_times, no post
+    to the fd; refused while a pass is queued in the worker."""
+    model = Gate()
+    policy = Policy(model, 3)
+    worker = ComputeWorker(policy, normal_priority=False).start()
+    try:
+        model.gate.set()
+        r = worker.run_here(4, np.array([0.0, 1.0, 9.0], np.float32))
+        assert r.tag == 4 and r.error is None and np.argmax(r.q) == 2 and r.real_s > 0
+        assert r.version == policy.version and len(worker.cpu_times) == 1
+        assert not wait_readable(worker.fd, 0.05) and worker.results() == []  # nothing posted
+        model.gate.clear()
+        model.entered.clear()
+        worker.submit(5, np.zeros(3, np.float32))
+        assert model.entered.wait(10)
+        with pytest.raises(RuntimeError, match="still running"):
+            worker.run_here(6, np.zeros(3, np.float32))
+    finally:
+        model.gate.set()
+        worker.close()
