@@ -161,6 +161,17 @@ class EnvCore:
 
 
 SPIN_S = 0.001  # sleep in poll until this close to a deadline, then spin (DESIGN pitfalls)
+# ... but never more than this share of a frame: the env spins under SCHED_FIFO, and Linux
+# lets realtime tasks have 95 % of a second (sched_rt_runtime_us); at 500 frames/s a 1 ms spin
+# was half of every frame, and with the inference nodes' realtime threads the kernel
+# throttled the env for 50 ms once a second ("sched: RT throttling activated", measured).
+SPIN_SHARE = 0.1
+
+
+def spin_window(frame_s: float) -> float:
+    """Seconds before a deadline the env stops sleeping in poll and spins."""
+    return min(SPIN_S, SPIN_SHARE * frame_s)
+
 STATS_EVERY_S = 0.5
 
 
@@ -201,13 +212,14 @@ def run(opts: EnvOptions) -> int:
         gc.freeze()
         gc.disable()  # collected between frames below, where it cannot delay a deadline
         frame_s = 1.0 / fps
+        spin_s = spin_window(frame_s)
         max_frames = opts.max_frames
         t0 = rt.clock.now() + 0.05
         next_stats = t0
         f = 0
         while not rt.should_stop() and not (max_frames and f >= max_frames):
             deadline = t0 + f * frame_s
-            _wait(rt, core, deadline)
+            _wait(rt, core, deadline, spin_s)
             now = rt.clock.now()
             rt.send_all(core.observe(now))  # first: nothing else in the frame delays it
             core.choose(now, deadline)
@@ -237,8 +249,8 @@ def run(opts: EnvOptions) -> int:
     return 0
 
 
-def _wait(rt, core: EnvCore, deadline: float) -> None:
-    """Until ``deadline``: sleep in poll, spin the last millisecond, take actions as they come."""
+def _wait(rt, core: EnvCore, deadline: float, spin_s: float = SPIN_S) -> None:
+    """Until ``deadline``: sleep in poll, spin the last ``spin_s``, take actions as they come."""
     clock = rt.clock
     while True:
         for msg, _ in rt.drain("actions"):
@@ -248,5 +260,5 @@ def _wait(rt, core: EnvCore, deadline: float) -> None:
         remaining = deadline - clock.now()
         if remaining <= 0:
             return
-        if remaining > SPIN_S:
-            rt.poll(remaining - SPIN_S)
+        if remaining > spin_s:
+            rt.poll(remaining - spin_s)

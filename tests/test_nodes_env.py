@@ -137,3 +137,13 @@ def test_staggered_inference_cores_cover_every_frame_with_fake_time():
     m = measure(c.rec.arrays(), from_frame=sched.anchor + d)
     assert m["coverage"] == 1.0
     assert m["action_delay_frames"]["p50"] == d and m["action_delay_frames"]["max"] == d
+
+
+def test_the_spin_before_a_deadline_is_at_most_a_tenth_of_a_frame():
+    """1 ms at Game Boy and Atari rates; at 500 frames/s a tenth of the 2 ms frame (a 1 ms spin
+    under SCHED_FIFO was half of every frame and got the env throttled by the kernel)."""
+    from stagger.nodes.env import SPIN_S, spin_window
+    assert spin_window(1 / 59.7275) == SPIN_S == 0.001
+    assert spin_window(1 / 60) == 0.001
+    assert abs(spin_window(1 / 500) - 0.0002) < 1e-12
+    assert abs(spin_window(1 / 1000) - 0.0001) < 1e-12
